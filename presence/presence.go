@@ -1,0 +1,51 @@
+// Package presence is farmd's domain: from the configured streamers and what
+// is known of their streams it decides which chat channels the account should
+// be in, honouring the offline grace, the list's priority order and the
+// channel cap. It imports neither irc nor helix; it declares the small
+// interfaces it needs and they implement them.
+package presence
+
+import "context"
+
+// Streamer is a configured streamer whose Twitch user ID is known.
+// Login is the configured (normalised) login; the channel joined is the
+// stream's current login, which differs after a rename.
+type Streamer struct {
+	ID    string
+	Login string
+}
+
+// Status is what a source knows of one streamer's stream at one moment.
+type Status struct {
+	UserID string
+	// Login is the stream's current user_login. It is set when Live is true
+	// and may be empty otherwise.
+	Login string
+	Live  bool
+}
+
+// StreamChecker reports the stream status of a set of users. helix.Client
+// implements it.
+type StreamChecker interface {
+	// CheckStreams returns a Status for every user ID whose status it could
+	// determine, live or not. The IDs of a request that failed are absent
+	// from the result and err says why: the caller leaves their state as it
+	// was, so an API failure never causes a PART.
+	CheckStreams(ctx context.Context, userIDs []string) ([]Status, error)
+}
+
+// Resolver turns logins into user IDs. helix.Client implements it.
+type Resolver interface {
+	// ResolveLogins returns the streamers Twitch knows, in no particular
+	// order. Logins Twitch does not know are simply absent; err is non-nil
+	// only when a request failed, and then the result may be partial.
+	ResolveLogins(ctx context.Context, logins []string) ([]Streamer, error)
+}
+
+// Chat keeps the account in a set of channels. irc.Manager implements it.
+type Chat interface {
+	// SetChannels replaces the set of channels (lowercase logins without
+	// '#', in priority order) the account should be in. It must not block;
+	// the latest call wins.
+	SetChannels(channels []string)
+}

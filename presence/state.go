@@ -1,0 +1,239 @@
+package presence
+
+import (
+	"slices"
+	"time"
+)
+
+// State holds what is known of every configured streamer and decides which
+// channels the account should be in. It is not safe for concurrent use: the
+// Engine's goroutine owns it. Every method takes the current time, so the
+// rules are tested without a clock.
+//
+// The rules:
+//   - a streamer seen live is eligible;
+//   - a streamer that was wanted and is then seen offline stays eligible
+//     until it has been seen offline continuously for the offline grace:
+//     the PART needs an offline observation made at least the grace after
+//     the first one, so polls that fail during the grace never end it;
+//   - a channel marked unavailable (banned, suspended, gone) is skipped
+//     until its mark expires or the streamer list is reloaded;
+//   - of the eligible streamers, the first MaxChannels in list order are
+//     wanted.
+//
+// Only observations change a streamer's liveness: a streamer whose status
+// could not be determined keeps the state it had, so an API failure never
+// causes a PART.
+type State struct {
+	grace       time.Duration
+	maxChannels int
+	entries     []*entry // priority order
+	byID        map[string]*entry
+	wanted      []string
+}
+
+type entry struct {
+	Streamer
+	// channel is the login to join: the stream's current login when it was
+	// last seen live, the configured login before that.
+	channel      string
+	observed     bool
+	live         bool
+	liveSince    time.Time
+	offlineSince time.Time // first of the current run of offline observations
+	offlineSeen  time.Time // last of them
+	held         bool      // in the wanted set of the last evaluation
+	unavailUntil time.Time
+	unavailWhy   string
+}
+
+// NewState returns a State with the given offline grace and channel cap.
+func NewState(grace time.Duration, maxChannels int) *State {
+	return &State{grace: grace, maxChannels: maxChannels, byID: map[string]*entry{}}
+}
+
+// SetLimits changes the offline grace and the channel cap.
+func (s *State) SetLimits(grace time.Duration, maxChannels int) {
+	s.grace, s.maxChannels = grace, maxChannels
+}
+
+// SetStreamers replaces the streamer list (in priority order). Streamers
+// that stay keep what is known of them; unavailable marks are cleared, so a
+// reload retries every channel.
+func (s *State) SetStreamers(list []Streamer) {
+	byID := make(map[string]*entry, len(list))
+	entries := make([]*entry, 0, len(list))
+	for _, st := range list {
+		if _, dup := byID[st.ID]; dup {
+			continue
+		}
+		e, ok := s.byID[st.ID]
+		if !ok {
+			e = &entry{Streamer: st, channel: st.Login}
+		}
+		e.Login = st.Login
+		e.unavailUntil, e.unavailWhy = time.Time{}, ""
+		byID[st.ID] = e
+		entries = append(entries, e)
+	}
+	s.entries, s.byID = entries, byID
+}
+
+// IDs returns the user IDs of every streamer, in priority order.
+func (s *State) IDs() []string {
+	ids := make([]string, len(s.entries))
+	for i, e := range s.entries {
+		ids[i] = e.ID
+	}
+	return ids
+}
+
+// Len reports how many streamers are watched.
+func (s *State) Len() int { return len(s.entries) }
+
+// Change is a streamer's liveness changing, as reported by Observe.
+type Change struct {
+	Streamer
+	Channel string
+	Live    bool
+}
+
+// Observe records statuses seen at now and returns the streamers whose
+// liveness changed. Statuses of unknown user IDs are ignored.
+func (s *State) Observe(now time.Time, statuses []Status) []Change {
+	var changes []Change
+	for _, st := range statuses {
+		e, ok := s.byID[st.UserID]
+		if !ok {
+			continue
+		}
+		if st.Live && st.Login != "" {
+			e.channel = st.Login
+		}
+		changed := !e.observed || e.live != st.Live
+		e.observed = true
+		switch {
+		case st.Live:
+			if !e.live {
+				e.liveSince = now
+			}
+			e.live = true
+			e.offlineSince, e.offlineSeen = time.Time{}, time.Time{}
+		default:
+			if e.live || e.offlineSince.IsZero() {
+				e.offlineSince = now
+			}
+			e.offlineSeen = now
+			e.live = false
+		}
+		if changed && (st.Live || e.held) {
+			changes = append(changes, Change{Streamer: e.Streamer, Channel: e.channel, Live: st.Live})
+		}
+	}
+	return changes
+}
+
+// MarkUnavailable marks the streamer whose channel is channel as not
+// joinable until until, for reason (a Twitch msg-id such as msg_banned). It
+// reports whether a streamer has that channel.
+func (s *State) MarkUnavailable(channel, reason string, until time.Time) bool {
+	found := false
+	for _, e := range s.entries {
+		if e.channel == channel {
+			e.unavailUntil, e.unavailWhy = until, reason
+			found = true
+		}
+	}
+	return found
+}
+
+func (s *State) eligible(now time.Time, e *entry) bool {
+	if now.Before(e.unavailUntil) {
+		return false
+	}
+	if e.live {
+		return true
+	}
+	return e.held && !e.offlineSince.IsZero() && e.offlineSeen.Sub(e.offlineSince) < s.grace
+}
+
+// Evaluate computes the channels the account should be in at now, in
+// priority order, and remembers them as held for the grace rule.
+func (s *State) Evaluate(now time.Time) []string {
+	wanted := make([]string, 0, min(len(s.entries), s.maxChannels))
+	seen := make(map[string]bool)
+	for _, e := range s.entries {
+		ok := len(wanted) < s.maxChannels && s.eligible(now, e) && !seen[e.channel]
+		e.held = ok
+		if ok {
+			seen[e.channel] = true
+			wanted = append(wanted, e.channel)
+		}
+	}
+	s.wanted = wanted
+	return slices.Clone(wanted)
+}
+
+// NextDeadline returns the earliest time after now at which Evaluate could
+// give a different answer without a new observation (an unavailable mark
+// running out), or the zero time when there is none. The offline grace needs
+// no deadline: it ends only with an observation.
+func (s *State) NextDeadline(now time.Time) time.Time {
+	var next time.Time
+	for _, e := range s.entries {
+		if t := e.unavailUntil; t.After(now) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	return next
+}
+
+// ChannelState says why a streamer's channel is or is not wanted.
+type ChannelState string
+
+// The states a streamer can be in, as Snapshot reports them.
+const (
+	StateUnknown     ChannelState = "unknown"       // not observed yet
+	StateOffline     ChannelState = "offline"       // offline, not wanted
+	StateWanted      ChannelState = "wanted"        // live and wanted
+	StateGrace       ChannelState = "offline_grace" // offline, kept until GraceUntil
+	StateWaiting     ChannelState = "waiting"       // live, but the channel cap is reached
+	StateUnavailable ChannelState = "unavailable"   // Twitch refuses the channel (Reason) until Until
+)
+
+// StreamerStatus is one streamer's entry in a Snapshot.
+type StreamerStatus struct {
+	Login     string       `json:"login"`
+	ID        string       `json:"id"`
+	Channel   string       `json:"channel"`
+	Live      bool         `json:"live"`
+	LiveSince time.Time    `json:"live_since,omitzero"`
+	State     ChannelState `json:"state"`
+	Until     time.Time    `json:"until,omitzero"`
+	Reason    string       `json:"reason,omitempty"`
+}
+
+// Streamers describes every streamer as of the last Evaluate at now.
+func (s *State) Streamers(now time.Time) []StreamerStatus {
+	out := make([]StreamerStatus, 0, len(s.entries))
+	for _, e := range s.entries {
+		st := StreamerStatus{Login: e.Login, ID: e.ID, Channel: e.channel, Live: e.live, State: StateOffline}
+		if e.live {
+			st.LiveSince = e.liveSince
+		}
+		switch {
+		case now.Before(e.unavailUntil):
+			st.State, st.Until, st.Reason = StateUnavailable, e.unavailUntil, e.unavailWhy
+		case e.held && e.live:
+			st.State = StateWanted
+		case e.held:
+			st.State, st.Until = StateGrace, e.offlineSince.Add(s.grace)
+		case e.live:
+			st.State = StateWaiting
+		case !e.observed:
+			st.State = StateUnknown
+		}
+		out = append(out, st)
+	}
+	return out
+}
