@@ -1,0 +1,129 @@
+// Package config reads farmd's YAML configuration.
+//
+// Load is what the daemon and its --check mode use: it reads the file,
+// decodes it strictly over Default (an unknown key is an error), applies
+// the environment overrides, reads the *_file secrets, normalises logins
+// and URLs and validates the result. Every problem found is reported at
+// once, each naming its field and, where known, its line, in an *Error.
+//
+// Secrets are held in the Secret type, whose String, GoString, Format,
+// MarshalText and MarshalJSON methods redact the value, so a Config can be
+// logged or printed without leaking them.
+package config
+
+import "time"
+
+// Environment variables that override the config file.
+const (
+	// EnvClientSecret overrides twitch.client_secret and twitch.client_secret_file.
+	EnvClientSecret = "FARMD_CLIENT_SECRET"
+	// EnvIRCToken overrides irc.token and irc.token_file.
+	EnvIRCToken = "FARMD_IRC_TOKEN"
+)
+
+// Default values of the optional settings.
+const (
+	DefaultAuthURL      = "https://id.twitch.tv/oauth2"
+	DefaultHelixURL     = "https://api.twitch.tv/helix"
+	DefaultIRCAddress   = "irc.chat.twitch.tv:6697"
+	DefaultMaxChannels  = 100
+	DefaultPollInterval = 60 * time.Second
+	DefaultOfflineGrace = 2 * time.Minute
+)
+
+// MaxChannelsLimit is the most channels Twitch lets one account be in at
+// once, and so the largest accepted irc.max_channels.
+const MaxChannelsLimit = 100
+
+// Config is farmd's whole configuration.
+type Config struct {
+	Twitch Twitch `yaml:"twitch"`
+	IRC    IRC    `yaml:"irc"`
+	Poll   Poll   `yaml:"poll"`
+	HTTP   HTTP   `yaml:"http"`
+	// Streamers are the Twitch logins to follow, in priority order: when
+	// more are live than irc.max_channels allows, the first ones win. After
+	// Load they are lowercase, without '#', and free of duplicates.
+	Streamers []string `yaml:"streamers"`
+}
+
+// Twitch holds the application credentials and API endpoints used for
+// Helix.
+type Twitch struct {
+	// ClientID is the application's Client ID (dev.twitch.tv/console).
+	ClientID string `yaml:"client_id"`
+	// ClientSecret is the application's Client Secret. Load fills it from
+	// FARMD_CLIENT_SECRET, ClientSecretFile or the file itself, in that
+	// order of precedence.
+	ClientSecret Secret `yaml:"client_secret"`
+	// ClientSecretFile names a file holding the Client Secret. $VAR and
+	// ${VAR} are expanded; a relative path is relative to the config
+	// file's directory. Load reads it, stores the value in ClientSecret and
+	// clears this field.
+	ClientSecretFile string `yaml:"client_secret_file"`
+	// AuthURL is the OAuth base: tokens come from AuthURL+"/token" and are
+	// checked at AuthURL+"/validate". Load trims a trailing '/'.
+	AuthURL string `yaml:"auth_url"`
+	// HelixURL is the Helix base: HelixURL+"/users", HelixURL+"/streams".
+	// Load trims a trailing '/'.
+	HelixURL string `yaml:"helix_url"`
+}
+
+// IRC holds the chat account and connection settings.
+type IRC struct {
+	// Username is the chat account's login (lowercase after Load).
+	Username string `yaml:"username"`
+	// Token is the account's user access token (scope chat:read). After
+	// Load it is stored without the "oauth:" prefix, whether or not the
+	// source had one. Load fills it from FARMD_IRC_TOKEN, TokenFile or the
+	// file itself, in that order of precedence.
+	Token Secret `yaml:"token"`
+	// TokenFile names a file holding the token, expanded and resolved like
+	// Twitch.ClientSecretFile; Load reads it and clears this field.
+	TokenFile string `yaml:"token_file"`
+	// Address is the IRC server as host:port.
+	Address string `yaml:"address"`
+	// TLS selects a TLS connection.
+	TLS bool `yaml:"tls"`
+	// VerifiedBot selects the JOIN rate limit of a verified bot (2000 per
+	// 10 s) instead of the normal one (20 per 10 s).
+	VerifiedBot bool `yaml:"verified_bot"`
+	// MaxChannels caps the channels joined at once, 1 to 100.
+	MaxChannels int `yaml:"max_channels"`
+}
+
+// Poll holds the stream polling settings.
+type Poll struct {
+	// Interval is the time between two Helix polls; it must be positive.
+	Interval time.Duration `yaml:"interval"`
+	// OfflineGrace is how long a streamer must be seen offline before its
+	// channel is left; 0 leaves at once.
+	OfflineGrace time.Duration `yaml:"offline_grace"`
+}
+
+// HTTP holds the operations HTTP server settings.
+type HTTP struct {
+	// Listen is the host:port to serve on; empty disables the server.
+	Listen string `yaml:"listen"`
+}
+
+// Default returns the configuration with every optional setting at its
+// default. The required ones (client ID and secret, username, token,
+// streamers) are empty.
+func Default() Config {
+	return Config{
+		Twitch: Twitch{
+			AuthURL:  DefaultAuthURL,
+			HelixURL: DefaultHelixURL,
+		},
+		IRC: IRC{
+			Address:     DefaultIRCAddress,
+			TLS:         true,
+			MaxChannels: DefaultMaxChannels,
+		},
+		Poll: Poll{
+			Interval:     DefaultPollInterval,
+			OfflineGrace: DefaultOfflineGrace,
+		},
+	}
+}

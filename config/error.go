@@ -1,0 +1,103 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Error is returned by Parse, Load and Validate when the configuration is
+// bad. It lists every problem found, not just the first.
+type Error struct {
+	Problems []Problem
+}
+
+// Error returns one problem per line.
+func (e *Error) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Problem is one thing wrong with a configuration. Its text never holds a
+// secret value.
+type Problem struct {
+	// Field is the setting's path, such as "poll.interval" or
+	// "streamers[3]"; empty when the problem is not about one setting (an
+	// unknown key, a YAML syntax error, an empty file).
+	Field string
+	// Line is the 1-based line in the config file, or 0 when unknown.
+	Line int
+	// Msg says what is wrong, such as "must be positive, got 0s".
+	Msg string
+}
+
+// String formats p as "line N: field: msg", leaving out what is unknown.
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.Line > 0 {
+		b.WriteString("line ")
+		b.WriteString(strconv.Itoa(p.Line))
+		b.WriteString(": ")
+	}
+	if p.Field != "" {
+		b.WriteString(p.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// problems collects Problems, remembering which fields already have one so
+// that a later pass does not report the same field twice.
+type problems struct {
+	list   []Problem
+	fields map[string]bool
+	// fatal is set when the input could not be decoded at all (empty, not
+	// YAML, not a mapping), so checking its fields would only add noise.
+	fatal bool
+}
+
+func (ps *problems) add(p Problem) {
+	if p.Field != "" {
+		if ps.fields == nil {
+			ps.fields = make(map[string]bool)
+		}
+		ps.fields[p.Field] = true
+	}
+	ps.list = append(ps.list, p)
+}
+
+// addNew adds p unless its field, or a section holding it, already has a
+// problem: "twitch.client_id: required" says nothing new after "twitch:
+// expected a mapping".
+func (ps *problems) addNew(p Problem) {
+	for f := p.Field; f != ""; f = parentField(f) {
+		if ps.fields[f] {
+			return
+		}
+	}
+	ps.add(p)
+}
+
+// parentField returns the field holding f: "twitch" for
+// "twitch.client_id", "streamers" for "streamers[2]", "" at the top.
+func parentField(f string) string {
+	if i := strings.LastIndexAny(f, ".["); i >= 0 {
+		return f[:i]
+	}
+	return ""
+}
+
+// err returns the collected problems as an *Error, or nil when there are
+// none.
+func (ps *problems) err() error {
+	if len(ps.list) == 0 {
+		return nil
+	}
+	return &Error{Problems: ps.list}
+}

@@ -1,0 +1,93 @@
+package config
+
+import (
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const examplePath = "../config.example.yaml"
+
+// yamlKeys returns the yaml keys of t's fields, recursing into structs.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		keys = append(keys, name)
+		if f.Type.Kind() == reflect.Struct && f.Type.PkgPath() == t.PkgPath() {
+			keys = append(keys, yamlKeys(f.Type)...)
+		}
+	}
+	return keys
+}
+
+// TestExampleConfig checks that config.example.yaml loads, shows the
+// defaults, and documents every key, so a new key without documentation
+// fails here.
+func TestExampleConfig(t *testing.T) {
+	env := envOf(map[string]string{EnvClientSecret: "example-secret", EnvIRCToken: "example-token"})
+	c, warnings, err := Load(examplePath, env)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", examplePath, err)
+	}
+	if w := withoutModeWarnings(warnings); len(w) != 0 {
+		t.Errorf("got warnings %q, want none", w)
+	}
+	def := Default()
+	if c.Twitch.AuthURL != def.Twitch.AuthURL || c.Twitch.HelixURL != def.Twitch.HelixURL {
+		t.Errorf("got URLs %q, %q, want the defaults", c.Twitch.AuthURL, c.Twitch.HelixURL)
+	}
+	got, want := c.IRC, def.IRC
+	got.Username, got.Token = "", ""
+	if got != want {
+		t.Errorf("got irc %+v, want the defaults %+v", got, want)
+	}
+	if c.Poll != def.Poll || c.HTTP != def.HTTP {
+		t.Errorf("got poll %+v http %+v, want the defaults %+v %+v", c.Poll, c.HTTP, def.Poll, def.HTTP)
+	}
+	if string(c.Twitch.ClientSecret) != "example-secret" || string(c.IRC.Token) != "example-token" {
+		t.Errorf("the example holds secrets; want them left to the environment or a file")
+	}
+
+	data, err := os.ReadFile(examplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := yamlKeys(reflect.TypeFor[Config]())
+	if len(keys) < 19 {
+		t.Fatalf("found only %d yaml keys (%q); is the struct walk broken?", len(keys), keys)
+	}
+	for _, k := range keys {
+		// A key counts as documented when it is set, or shown commented out.
+		re := regexp.MustCompile(`(?m)^\s*(#\s*)?` + regexp.QuoteMeta(k) + `:`)
+		if !re.Match(data) {
+			t.Errorf("%s does not mention the key %q", examplePath, k)
+		}
+	}
+	for _, s := range []string{EnvClientSecret, EnvIRCToken, "CREDENTIALS_DIRECTORY"} {
+		if !strings.Contains(string(data), s) {
+			t.Errorf("%s does not mention %s", examplePath, s)
+		}
+	}
+}
+
+// TestExampleConfigNeedsEditing checks that the example does not load as
+// it is: it must be edited (or given secrets) before use.
+func TestExampleConfigNeedsEditing(t *testing.T) {
+	_, _, err := Load(examplePath, noEnv)
+	ce := asConfigError(t, err)
+	var fields []string
+	for _, p := range ce.Problems {
+		fields = append(fields, p.Field)
+	}
+	want := []string{"twitch.client_secret", "irc.token"}
+	if !reflect.DeepEqual(fields, want) {
+		t.Errorf("got problems\n%v\nwant fields %q", err, want)
+	}
+}

@@ -1,0 +1,469 @@
+package config
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// noEnv is the empty environment the bad-config cases are loaded with, so
+// that no case depends on the machine's environment.
+func noEnv(string) string { return "" }
+
+// envOf returns a getenv backed by m.
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// wantOf returns the expectation on the first line of a bad-config file,
+// "# want: <substring of the error>".
+func wantOf(tb testing.TB, path string) string {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil {
+		tb.Fatalf("%s: read first line: %v", path, err)
+	}
+	want, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "# want: ")
+	if !ok || strings.TrimSpace(want) == "" {
+		tb.Fatalf("%s: first line must be \"# want: <substring of the error>\", got %q", path, line)
+	}
+	return want
+}
+
+// asConfigError returns err as an *Error or fails the test.
+func asConfigError(tb testing.TB, err error) *Error {
+	tb.Helper()
+	var ce *Error
+	if !errors.As(err, &ce) {
+		tb.Fatalf("got error %v (%T), want an *Error", err, err)
+	}
+	return ce
+}
+
+// TestLoadBadConfigs loads every testdata/bad/*.yaml with an empty
+// environment and checks that it fails with the error its first line names.
+func TestLoadBadConfigs(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "bad", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 25 {
+		t.Fatalf("got %d bad-config cases, want at least 25", len(files))
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
+			want := wantOf(t, file)
+			c, _, err := Load(file, noEnv)
+			if err == nil {
+				t.Fatalf("Load succeeded with %+v, want an error containing %q", c, want)
+			}
+			if c != nil {
+				t.Errorf("Load returned a config with its error")
+			}
+			asConfigError(t, err)
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("got error:\n%v\nwant it to contain %q", err, want)
+			}
+		})
+	}
+}
+
+// withoutModeWarnings drops the file-mode warning, which depends on the
+// checkout's umask; TestLoadModeWarning covers it.
+func withoutModeWarnings(ws []string) []string {
+	var out []string
+	for _, w := range ws {
+		if !strings.Contains(w, "readable by group or others") {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// writeConfig writes a config file with the given mode in a temporary
+// directory and returns its path.
+func writeConfig(tb testing.TB, content string, mode os.FileMode) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "farmd.yaml")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// absTestdata returns the absolute path of a testdata directory.
+func absTestdata(tb testing.TB, elem ...string) string {
+	tb.Helper()
+	p, err := filepath.Abs(filepath.Join(append([]string{"testdata"}, elem...)...))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// withRequired returns Default with the required settings of the good
+// test files.
+func withRequired(edit func(c *Config)) Config {
+	c := Default()
+	c.Twitch.ClientID = "abc123"
+	c.Twitch.ClientSecret = "s3cr3t"
+	c.IRC.Username = "mybot"
+	c.IRC.Token = "tok3n"
+	c.Streamers = []string{"shroud"}
+	if edit != nil {
+		edit(&c)
+	}
+	return c
+}
+
+// showConfig prints c with its secrets, for test failure messages only.
+func showConfig(c *Config) string {
+	if c == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("%+v client_secret=%q token=%q", *c, string(c.Twitch.ClientSecret), string(c.IRC.Token))
+}
+
+func TestLoadGood(t *testing.T) {
+	credentials := absTestdata(t, "secrets")
+	tests := []struct {
+		name         string
+		file         string
+		env          map[string]string
+		want         Config
+		wantWarnings []string
+	}{
+		{
+			name: "defaults applied",
+			file: "minimal.yaml",
+			want: withRequired(nil),
+		},
+		{
+			name: "every setting",
+			file: "full.yaml",
+			want: withRequired(func(c *Config) {
+				c.Twitch.AuthURL = "http://127.0.0.1:8080/oauth2"
+				c.Twitch.HelixURL = "http://127.0.0.1:8080/helix"
+				c.IRC.Address = "127.0.0.1:6667"
+				c.IRC.TLS = false
+				c.IRC.VerifiedBot = true
+				c.IRC.MaxChannels = 50
+				c.Poll = Poll{Interval: 30 * time.Second, OfflineGrace: 0}
+				c.HTTP.Listen = "127.0.0.1:9090"
+				c.Streamers = []string{"shroud", "pokimane"}
+			}),
+		},
+		{
+			name: "null values keep defaults",
+			file: "null-values.yaml",
+			want: withRequired(nil),
+		},
+		{
+			name: "env overrides inline secrets",
+			file: "minimal.yaml",
+			env:  map[string]string{EnvClientSecret: "env-secret", EnvIRCToken: "oauth:env-token"},
+			want: withRequired(func(c *Config) {
+				c.Twitch.ClientSecret = "env-secret"
+				c.IRC.Token = "env-token"
+			}),
+		},
+		{
+			name: "env supplies missing secrets",
+			file: "no-secrets.yaml",
+			env:  map[string]string{EnvClientSecret: "env-secret", EnvIRCToken: "env-token"},
+			want: withRequired(func(c *Config) {
+				c.Twitch.ClientSecret = "env-secret"
+				c.IRC.Token = "env-token"
+			}),
+		},
+		{
+			name: "secret files read, newline trimmed, CREDENTIALS_DIRECTORY expanded",
+			file: "secret-files.yaml",
+			env:  map[string]string{"CREDENTIALS_DIRECTORY": credentials},
+			want: withRequired(func(c *Config) {
+				c.Twitch.ClientSecret = "client-secret-from-file"
+				c.IRC.Token = "token-from-file"
+			}),
+		},
+		{
+			name: "env overrides secret files",
+			file: "secret-files.yaml",
+			env:  map[string]string{EnvClientSecret: "env-secret", EnvIRCToken: "env-token"},
+			want: withRequired(func(c *Config) {
+				c.Twitch.ClientSecret = "env-secret"
+				c.IRC.Token = "env-token"
+			}),
+		},
+		{
+			name: "normalised, duplicates dropped in order",
+			file: "normalize.yaml",
+			want: withRequired(func(c *Config) {
+				c.Streamers = []string{"shroud", "pokimane", "xqc", "summit1g"}
+			}),
+			wantWarnings: []string{
+				`line 13: streamers[2]: duplicate of "shroud", dropped`,
+				`line 15: streamers[4]: duplicate of "pokimane", dropped`,
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, warnings, err := Load(filepath.Join("testdata", "good", tc.file), envOf(tc.env))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if !reflect.DeepEqual(*got, tc.want) {
+				t.Errorf("got  %s\nwant %s", showConfig(got), showConfig(&tc.want))
+			}
+			if w := withoutModeWarnings(warnings); !reflect.DeepEqual(w, tc.wantWarnings) {
+				t.Errorf("got warnings %q, want %q", w, tc.wantWarnings)
+			}
+			if err := got.Validate(); err != nil {
+				t.Errorf("Validate of the loaded config: %v", err)
+			}
+		})
+	}
+}
+
+// TestLoadEnvOverridesBrokenFile shows that an environment variable
+// replaces a secret file entirely: the file is not even read.
+func TestLoadEnvOverridesBrokenFile(t *testing.T) {
+	path := writeConfig(t, `
+twitch:
+  client_id: abc123
+  client_secret_file: /nonexistent/client_secret
+irc:
+  username: mybot
+  token_file: ${UNSET_DIR}/token
+streamers: [shroud]
+`, 0o600)
+	env := envOf(map[string]string{EnvClientSecret: "env-secret", EnvIRCToken: "env-token"})
+	c, _, err := Load(path, env)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got, want := string(c.Twitch.ClientSecret), "env-secret"; got != want {
+		t.Errorf("got client secret %q, want %q", got, want)
+	}
+	if got, want := string(c.IRC.Token), "env-token"; got != want {
+		t.Errorf("got token %q, want %q", got, want)
+	}
+	if c.Twitch.ClientSecretFile != "" || c.IRC.TokenFile != "" {
+		t.Errorf("got secret files %q, %q, want both cleared", c.Twitch.ClientSecretFile, c.IRC.TokenFile)
+	}
+}
+
+func TestLoadSecretFileNewlines(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		want    string
+		wantErr string
+	}{
+		{name: "no newline", content: "abc", want: "abc"},
+		{name: "LF", content: "abc\n", want: "abc"},
+		{name: "CRLF", content: "abc\r\n", want: "abc"},
+		{name: "oauth prefix and LF", content: "oauth:abc\n", want: "abc"},
+		{name: "two LFs", content: "abc\n\n", wantErr: "contains spaces, line breaks or control characters"},
+		{name: "only LF", content: "\n", wantErr: "is empty"},
+		{name: "inner newline", content: "abc\ndef\n", wantErr: "contains spaces, line breaks or control characters"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "token"), []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			path := writeConfig(t, "twitch: {client_id: abc123, client_secret: s3cr3t}\n"+
+				"irc: {username: mybot, token_file: $SECRETS/token}\nstreamers: [shroud]\n", 0o600)
+			c, _, err := Load(path, envOf(map[string]string{"SECRETS": dir}))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got error %v, want one containing %q", err, tc.wantErr)
+				}
+				if !strings.Contains(err.Error(), "irc.token_file") {
+					t.Errorf("got error %v, want it to name irc.token_file", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if got := string(c.IRC.Token); got != tc.want {
+				t.Errorf("got token %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadModeWarning(t *testing.T) {
+	const inline = "twitch: {client_id: abc123, client_secret: s3cr3t}\n" +
+		"irc: {username: mybot, token: tok3n}\nstreamers: [shroud]\n"
+	const noInline = "twitch: {client_id: abc123}\nirc: {username: mybot}\nstreamers: [shroud]\n"
+	env := envOf(map[string]string{EnvClientSecret: "env-secret", EnvIRCToken: "env-token"})
+	tests := []struct {
+		name    string
+		content string
+		mode    os.FileMode
+		want    bool
+	}{
+		{name: "inline, owner only", content: inline, mode: 0o600, want: false},
+		{name: "inline, group readable", content: inline, mode: 0o640, want: true},
+		{name: "inline, world readable", content: inline, mode: 0o604, want: true},
+		{name: "inline, group writable", content: inline, mode: 0o620, want: true},
+		{name: "no inline secret, world readable", content: noInline, mode: 0o644, want: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeConfig(t, tc.content, tc.mode)
+			_, warnings, err := Load(path, env)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			var got []string
+			for _, w := range warnings {
+				if strings.Contains(w, "readable by group or others") {
+					got = append(got, w)
+				}
+			}
+			if tc.want != (len(got) == 1) || len(got) > 1 {
+				t.Fatalf("got mode warnings %q, want one: %v", got, tc.want)
+			}
+			if tc.want && (!strings.Contains(got[0], "twitch.client_secret and irc.token") || !strings.Contains(got[0], path)) {
+				t.Errorf("got warning %q, want it to name the file and both inline secrets", got[0])
+			}
+		})
+	}
+}
+
+// TestLoadReportsAllProblems checks that every problem is reported at
+// once, in file order, with its field and line.
+func TestLoadReportsAllProblems(t *testing.T) {
+	path := writeConfig(t, `twitch:
+  client_secret: s3cr3t
+  client_secret_file: x
+  auth_url: not a url
+irc:
+  username: "no way"
+  token: tok3n
+  max_channels: 0
+  colour: red
+poll:
+  interval: soon
+  offline_grace: -1s
+streamers:
+  - shroud
+  - "bad!"
+`, 0o600)
+	_, _, err := Load(path, noEnv)
+	ce := asConfigError(t, err)
+	type fl struct {
+		Field string
+		Line  int
+	}
+	want := []fl{
+		{"", 9},                     // unknown key colour
+		{"poll.interval", 11},       // not a duration
+		{"twitch.client_secret", 2}, // both set
+		{"twitch.client_id", 0},     // required
+		{"twitch.auth_url", 4},      // not a URL
+		{"irc.username", 6},         // bad login
+		{"irc.max_channels", 8},     // out of range
+		{"poll.offline_grace", 12},  // negative
+		{"streamers[1]", 15},        // bad login
+	}
+	var got []fl
+	for _, p := range ce.Problems {
+		got = append(got, fl{p.Field, p.Line})
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got problems\n%v\nwant fields and lines %v", err, want)
+	}
+	if n := strings.Count(err.Error(), "\n") + 1; n != len(want) {
+		t.Errorf("got %d lines in the error text, want %d (one per problem)", n, len(want))
+	}
+}
+
+func TestLoadFileErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		path   func(t *testing.T) string
+		target error
+	}{
+		{name: "missing", path: func(t *testing.T) string { return filepath.Join(t.TempDir(), "nope.yaml") }, target: fs.ErrNotExist},
+		{name: "directory", path: func(t *testing.T) string { return t.TempDir() }, target: errIsDir},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := Load(tc.path(t), noEnv)
+			if !errors.Is(err, tc.target) {
+				t.Fatalf("got error %v, want one wrapping %v", err, tc.target)
+			}
+			var ce *Error
+			if errors.As(err, &ce) {
+				t.Errorf("got an *Error for an unreadable config file, want a plain error")
+			}
+		})
+	}
+}
+
+// TestLoadNeverShowsSecrets checks the error and warning texts of configs
+// that are bad around their secrets.
+func TestLoadNeverShowsSecrets(t *testing.T) {
+	const secret = "Sup3rS3cretValue"
+	tests := []struct {
+		name    string
+		content string
+		env     map[string]string
+		file    string // content of $DIR/secret, if set
+	}{
+		{name: "inline with space", content: "twitch: {client_id: a, client_secret: \"" + secret + " \"}\n"},
+		{name: "inline and file", content: "twitch: {client_id: a, client_secret: " + secret + ", client_secret_file: x}\n"},
+		{name: "env with newline", env: map[string]string{EnvIRCToken: secret + "\nPRIVMSG #x :hi"}, content: "irc: {username: a}\n"},
+		{name: "file with two lines", file: secret + "\n" + secret + "\n", content: "irc: {username: a, token_file: $DIR/secret}\n"},
+		{name: "syntax error on the secret's line", content: "twitch:\n  client_secret: \"" + secret + "\n  client_id: [\n"},
+		{name: "secret as a list", content: "twitch:\n  client_secret: [" + secret + "]\n"},
+		{name: "secret as a mapping", content: "irc:\n  token: {" + secret + ": 1}\n"},
+		{name: "secret with bad tag", content: "irc:\n  token: !!int " + secret + "\n"},
+		{name: "secret in a URL", content: "twitch:\n  auth_url: https://user:" + secret + "@example.com/?x=1\n"},
+		{name: "secret in an unparsable URL", content: "twitch:\n  helix_url: \"https://user:" + secret + "@exa mple.com:x/\"\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			env := map[string]string{"DIR": dir}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			if tc.file != "" {
+				if err := os.WriteFile(filepath.Join(dir, "secret"), []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			path := writeConfig(t, tc.content, 0o644)
+			_, warnings, err := Load(path, envOf(env))
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			all := err.Error() + "\n" + strings.Join(warnings, "\n")
+			if strings.Contains(all, secret) {
+				t.Errorf("the secret shows in:\n%s", all)
+			}
+		})
+	}
+}
