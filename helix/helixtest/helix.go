@@ -1,0 +1,174 @@
+package helixtest
+
+import (
+	"encoding/base64"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// maxQueryValues is Helix's limit on a repeated query parameter.
+const maxQueryValues = 100
+
+// validLogin matches Twitch login names: 1 to 25 of [A-Za-z0-9_].
+func validLogin(s string) bool {
+	if len(s) == 0 || len(s) > 25 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// handleUsers serves GET /helix/users?login=..&id=..
+func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	logins, ids := q["login"], q["id"]
+	switch {
+	case len(logins)+len(ids) == 0:
+		writeError(w, http.StatusBadRequest, true, "Must provide an ID, Login or OAuth Token")
+		return
+	case len(logins)+len(ids) > maxQueryValues:
+		writeError(w, http.StatusBadRequest, true, "Exceeded maximum number of logins and IDs (100)")
+		return
+	}
+	for _, l := range logins {
+		if !validLogin(l) {
+			writeError(w, http.StatusBadRequest, true, "Invalid login names, emails or IDs in request")
+			return
+		}
+	}
+	s.mu.Lock()
+	var found []*user
+	seen := map[string]bool{}
+	add := func(id string) {
+		if u, ok := s.users[id]; ok && !seen[id] {
+			seen[id] = true
+			cp := *u
+			found = append(found, &cp)
+		}
+	}
+	for _, l := range logins {
+		add(s.byLogin[lower(l)])
+	}
+	for _, id := range ids {
+		add(id)
+	}
+	s.mu.Unlock()
+	data := make([]map[string]any, 0, len(found))
+	for _, u := range found {
+		data = append(data, map[string]any{
+			"id":                u.id,
+			"login":             u.login,
+			"display_name":      u.login,
+			"type":              "",
+			"broadcaster_type":  "",
+			"description":       "",
+			"profile_image_url": "https://static-cdn.jtvnw.net/jtv_user_pictures/" + u.login + "-profile_image-300x300.png",
+			"offline_image_url": "",
+			"view_count":        0,
+			"created_at":        "2020-01-01T00:00:00Z",
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": data})
+}
+
+// handleStreams serves GET /helix/streams?user_id=..&user_login=..&first=..&after=..
+func (s *Server) handleStreams(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ids, logins := q["user_id"], q["user_login"]
+	if len(ids) > maxQueryValues {
+		writeError(w, http.StatusBadRequest, true, `The parameter "user_id" may only be specified up to 100 times`)
+		return
+	}
+	if len(logins) > maxQueryValues {
+		writeError(w, http.StatusBadRequest, true, `The parameter "user_login" may only be specified up to 100 times`)
+		return
+	}
+	first := 20
+	if v := q.Get("first"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			writeError(w, http.StatusBadRequest, true, "Malformed query param")
+			return
+		}
+		first = n
+	}
+	offset := 0
+	if v := q.Get("after"); v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		n, err2 := strconv.Atoi(string(b))
+		if err != nil || err2 != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, true, "Malformed query param")
+			return
+		}
+		offset = n
+	}
+	s.mu.Lock()
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	for _, l := range logins {
+		id, ok := s.byLogin[lower(l)]
+		if !ok {
+			s.mu.Unlock()
+			writeError(w, http.StatusBadRequest, true, "Malformed query param")
+			return
+		}
+		want[id] = true
+	}
+	var live []user
+	for id, u := range s.users {
+		if u.live && (len(want) == 0 || want[id]) {
+			live = append(live, *u)
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(live, func(i, j int) bool {
+		if len(live[i].id) != len(live[j].id) {
+			return len(live[i].id) < len(live[j].id)
+		}
+		return live[i].id < live[j].id
+	})
+	if offset > len(live) {
+		offset = len(live)
+	}
+	page := live[offset:]
+	pagination := map[string]any{}
+	if len(page) > first {
+		page = page[:first]
+		pagination["cursor"] = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset + first)))
+	}
+	data := make([]map[string]any, 0, len(page))
+	for _, u := range page {
+		data = append(data, streamObject(u))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": data, "pagination": pagination})
+}
+
+// streamObject is Twitch's stream object for u.
+func streamObject(u user) map[string]any {
+	return map[string]any{
+		"id":            "4" + u.id,
+		"user_id":       u.id,
+		"user_login":    u.login,
+		"user_name":     u.login,
+		"game_id":       "509658",
+		"game_name":     "Just Chatting",
+		"type":          u.streamType,
+		"title":         "live with " + u.login,
+		"viewer_count":  42,
+		"started_at":    u.startedAt.UTC().Format(time.RFC3339),
+		"language":      "en",
+		"thumbnail_url": "https://static-cdn.jtvnw.net/previews-ttv/live_user_" + u.login + "-{width}x{height}.jpg",
+		"tag_ids":       []string{},
+		"tags":          []string{"English"},
+		"is_mature":     false,
+	}
+}

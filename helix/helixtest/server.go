@@ -1,0 +1,383 @@
+// Package helixtest is an in-process fake of Twitch's OAuth and Helix HTTP
+// APIs (token, validate, users, streams) with Twitch's status codes, JSON
+// shapes and rate-limit headers, plus fault injection. Tests and
+// `farmd --demo` use it; it does not import "testing".
+package helixtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Endpoint names for Fail, Count and Requests.
+const (
+	EndpointToken    = "token"
+	EndpointValidate = "validate"
+	EndpointUsers    = "users"
+	EndpointStreams  = "streams"
+)
+
+// Defaults.
+const (
+	DefaultClientID     = "farmd-test-client"
+	DefaultClientSecret = "farmd-test-secret"
+	// DefaultTokenTTL is about what Twitch gives app tokens.
+	DefaultTokenTTL  = 60 * 24 * time.Hour
+	DefaultRateLimit = 800
+)
+
+// Options configures a Server.
+type Options struct {
+	// ClientID and ClientSecret are the one registered application.
+	// Defaults DefaultClientID and DefaultClientSecret.
+	ClientID     string
+	ClientSecret string
+	// TokenTTL is the lifetime of issued app tokens. Default
+	// DefaultTokenTTL.
+	TokenTTL time.Duration
+	// RateLimit is the Helix bucket size in points per minute. Default 800.
+	RateLimit int
+	// Now returns the current time (token expiry, rate-limit bucket).
+	// Default time.Now.
+	Now func() time.Time
+}
+
+// Server is a fake of Twitch's HTTP APIs. Its methods are safe for
+// concurrent use.
+type Server struct {
+	ts   *httptest.Server
+	opts Options
+
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	mu          sync.Mutex
+	users       map[string]*user // by ID
+	byLogin     map[string]string
+	nextID      int
+	appTokens   map[string]time.Time // token -> expiry
+	userTokens  map[string]userToken
+	issued      []string
+	counts      map[string]int
+	basicAuth   int
+	requests    map[string][]url.Values
+	inFlight    map[string]int
+	maxInFlight map[string]int
+	hung        int
+	hungTotal   int
+	changed     chan struct{}
+	release     chan struct{}
+	faults      map[string][]*Fault
+	bucket      bucket
+}
+
+type user struct {
+	id, login  string
+	live       bool
+	streamType string
+	startedAt  time.Time
+}
+
+type userToken struct {
+	login  string
+	scopes []string
+}
+
+// New starts a Server on 127.0.0.1 with one registered application.
+func New(opts Options) *Server {
+	if opts.ClientID == "" {
+		opts.ClientID = DefaultClientID
+	}
+	if opts.ClientSecret == "" {
+		opts.ClientSecret = DefaultClientSecret
+	}
+	if opts.TokenTTL <= 0 {
+		opts.TokenTTL = DefaultTokenTTL
+	}
+	if opts.RateLimit <= 0 {
+		opts.RateLimit = DefaultRateLimit
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{
+		opts:        opts,
+		closed:      make(chan struct{}),
+		users:       make(map[string]*user),
+		byLogin:     make(map[string]string),
+		nextID:      100001,
+		appTokens:   make(map[string]time.Time),
+		userTokens:  make(map[string]userToken),
+		counts:      make(map[string]int),
+		requests:    make(map[string][]url.Values),
+		inFlight:    make(map[string]int),
+		maxInFlight: make(map[string]int),
+		changed:     make(chan struct{}),
+		release:     make(chan struct{}),
+		faults:      make(map[string][]*Fault),
+		bucket:      bucket{limit: opts.RateLimit, remaining: opts.RateLimit},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /oauth2/token", s.wrap(EndpointToken, s.handleToken))
+	mux.HandleFunc("GET /oauth2/validate", s.wrap(EndpointValidate, s.handleValidate))
+	mux.HandleFunc("GET /helix/users", s.wrap(EndpointUsers, s.helix(s.handleUsers)))
+	mux.HandleFunc("GET /helix/streams", s.wrap(EndpointStreams, s.helix(s.handleStreams)))
+	s.registerControl(mux)
+	s.ts = httptest.NewServer(mux)
+	return s
+}
+
+// Close unblocks hung and delayed requests and shuts the server down.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.ts.Close()
+	})
+}
+
+// URL is the server's base URL, e.g. http://127.0.0.1:41234.
+func (s *Server) URL() string { return s.ts.URL }
+
+// AuthURL is the OAuth base URL (URL()+"/oauth2") for helix.Options.AuthURL.
+func (s *Server) AuthURL() string { return s.ts.URL + "/oauth2" }
+
+// HelixURL is the Helix base URL (URL()+"/helix") for helix.Options.HelixURL.
+func (s *Server) HelixURL() string { return s.ts.URL + "/helix" }
+
+// ClientID returns the registered application's client ID.
+func (s *Server) ClientID() string { return s.opts.ClientID }
+
+// ClientSecret returns the registered application's client secret.
+func (s *Server) ClientSecret() string { return s.opts.ClientSecret }
+
+// AddUser registers login (lowercased) and returns its user ID. IDs are
+// assigned in order from 100001; adding a known login returns its ID.
+func (s *Server) AddUser(login string) string {
+	login = lower(login)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.byLogin[login]; ok {
+		return id
+	}
+	id := strconv.Itoa(s.nextID)
+	s.nextID++
+	s.users[id] = &user{id: id, login: login}
+	s.byLogin[login] = id
+	return id
+}
+
+// SetLive starts or ends login's stream, adding the user if unknown. A
+// stream that starts has type "live".
+func (s *Server) SetLive(login string, live bool) {
+	id := s.AddUser(login)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.users[id]
+	if live && !u.live {
+		u.startedAt = s.opts.Now().UTC()
+		u.streamType = "live"
+	}
+	u.live = live
+}
+
+// SetStreamType sets the "type" field of login's stream object (Twitch
+// documents "live" or "" on error). It does not change whether the stream
+// is listed.
+func (s *Server) SetStreamType(login, typ string) {
+	id := s.AddUser(login)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[id].streamType = typ
+}
+
+// Rename changes a user's login; the ID stays. It reports whether oldLogin
+// was known.
+func (s *Server) Rename(oldLogin, newLogin string) bool {
+	oldLogin, newLogin = lower(oldLogin), lower(newLogin)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.byLogin[oldLogin]
+	if !ok {
+		return false
+	}
+	delete(s.byLogin, oldLogin)
+	s.byLogin[newLogin] = id
+	s.users[id].login = newLogin
+	return true
+}
+
+// AddUserToken registers a user access token for login (added if unknown)
+// with scopes; /validate then describes it.
+func (s *Server) AddUserToken(token, login string, scopes ...string) {
+	s.AddUser(login)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.userTokens[token] = userToken{login: lower(login), scopes: append([]string{}, scopes...)}
+}
+
+// RevokeAppTokens makes every app token issued so far invalid: Helix and
+// validate answer 401 for them.
+func (s *Server) RevokeAppTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.appTokens)
+}
+
+// AppTokens returns the app tokens issued and still valid, for tests that
+// check that no token leaks into logs.
+func (s *Server) AppTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.appTokens))
+	for t := range s.appTokens {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// IssuedAppTokens returns every app token the server has issued, revoked
+// or not, in order.
+func (s *Server) IssuedAppTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.issued...)
+}
+
+// Count returns how many requests endpoint has received.
+func (s *Server) Count(endpoint string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts[endpoint]
+}
+
+// WaitCount waits until endpoint has received at least n requests, or ctx
+// is done.
+func (s *Server) WaitCount(ctx context.Context, endpoint string, n int) error {
+	for {
+		s.mu.Lock()
+		got, ch := s.counts[endpoint], s.changed
+		s.mu.Unlock()
+		if got >= n {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// notify wakes WaitCount and WaitHung. s.mu is held.
+func (s *Server) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// BasicAuthTokenRequests counts token requests that carried HTTP Basic
+// credentials (x/oauth2's default AuthStyle does, before retrying with the
+// form).
+func (s *Server) BasicAuthTokenRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.basicAuth
+}
+
+// Requests returns the query of every request endpoint received, in order.
+// For token requests it is the form without client_secret.
+func (s *Server) Requests(endpoint string) []url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]url.Values, len(s.requests[endpoint]))
+	copy(out, s.requests[endpoint])
+	return out
+}
+
+// MaxInFlight returns the largest number of concurrent requests endpoint
+// has seen.
+func (s *Server) MaxInFlight(endpoint string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInFlight[endpoint]
+}
+
+// wrap counts and records a request, applies faults and runs h.
+func (s *Server) wrap(endpoint string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if endpoint == EndpointToken {
+			_ = r.ParseForm()
+			q = url.Values{}
+			for k, v := range r.PostForm {
+				if k != "client_secret" {
+					q[k] = v
+				}
+			}
+		}
+		s.mu.Lock()
+		s.counts[endpoint]++
+		if _, _, basic := r.BasicAuth(); basic && endpoint == EndpointToken {
+			s.basicAuth++
+		}
+		s.notify()
+		s.requests[endpoint] = append(s.requests[endpoint], q)
+		s.inFlight[endpoint]++
+		s.maxInFlight[endpoint] = max(s.maxInFlight[endpoint], s.inFlight[endpoint])
+		f := s.nextFault(endpoint)
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.inFlight[endpoint]--
+			s.mu.Unlock()
+		}()
+		if f != nil && s.applyFault(w, r, endpoint, f) {
+			return
+		}
+		h(w, r)
+	}
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// writeError writes Twitch's error shape. Helix includes "error"; the OAuth
+// endpoints only status and message.
+func writeError(w http.ResponseWriter, status int, withError bool, msg string) {
+	body := map[string]any{"status": status, "message": msg}
+	if withError {
+		body["error"] = http.StatusText(status)
+	}
+	writeJSON(w, status, body)
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// String names the server by its URL.
+func (s *Server) String() string { return fmt.Sprintf("helixtest.Server(%s)", s.URL()) }

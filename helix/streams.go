@@ -1,0 +1,121 @@
+package helix
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/farmd/farmd/presence"
+)
+
+// stream is the part of a Helix stream object farmd uses.
+type stream struct {
+	UserID    string `json:"user_id"`
+	UserLogin string `json:"user_login"`
+	Type      string `json:"type"`
+}
+
+// decodeStreams parses a /streams answer. A missing "data" array is an
+// error: it must not read as "everyone offline".
+func decodeStreams(body []byte) ([]stream, error) {
+	var r struct {
+		Data []stream `json:"data"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("helix streams: decode response: %w", err)
+	}
+	if r.Data == nil {
+		return nil, errors.New(`helix streams: decode response: no "data" array`)
+	}
+	for i, s := range r.Data {
+		if s.UserID == "" {
+			return nil, fmt.Errorf("helix streams: decode response: stream %d has no user_id", i)
+		}
+	}
+	return r.Data, nil
+}
+
+// CheckStreams returns a Status for every ID of every /streams request that
+// succeeded, in the order of userIDs (duplicates and empty IDs dropped). IDs
+// go 100 to a request, with at most MaxConcurrent requests at once. The IDs
+// of a request that failed are absent and the returned error (joining every
+// failed request's error) says why, so that an API failure never reads as
+// "offline".
+func (c *Client) CheckStreams(ctx context.Context, userIDs []string) ([]presence.Status, error) {
+	batches := batch(dedupe(userIDs), maxIDsPerRequest)
+	results := make([][]presence.Status, len(batches))
+	errs := make([]error, len(batches))
+	var g errgroup.Group
+	g.SetLimit(c.maxConcurrent)
+	for i, ids := range batches {
+		g.Go(func() error {
+			results[i], errs[i] = c.checkBatch(ctx, ids)
+			return nil
+		})
+	}
+	_ = g.Wait() // batch errors are in errs: one failure must not cancel the others
+	var out []presence.Status
+	for _, r := range results {
+		out = append(out, r...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return out, fmt.Errorf("check streams: %w", err)
+	}
+	return out, nil
+}
+
+// checkBatch polls /streams for at most 100 IDs.
+func (c *Client) checkBatch(ctx context.Context, ids []string) ([]presence.Status, error) {
+	q := url.Values{"user_id": ids, "first": {"100"}}
+	body, err := c.doHelix(ctx, endpointStreams, q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	streams, err := decodeStreams(body)
+	if err != nil {
+		return nil, err
+	}
+	live := make(map[string]stream, len(streams))
+	for _, s := range streams {
+		live[s.UserID] = s
+	}
+	out := make([]presence.Status, 0, len(ids))
+	for _, id := range ids {
+		st := presence.Status{UserID: id}
+		if s, ok := live[id]; ok {
+			st.Login = s.UserLogin
+			st.Live = s.Type == "live"
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// dedupe drops empty and repeated strings, keeping the first occurrence.
+func dedupe(in []string) []string {
+	seen := make(map[string]bool, len(in))
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if s == "" || seen[s] {
+			continue
+		}
+		seen[s] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+// batch splits in into slices of at most n.
+func batch(in []string, n int) [][]string {
+	var out [][]string
+	for len(in) > 0 {
+		k := min(n, len(in))
+		out = append(out, in[:k:k])
+		in = in[k:]
+	}
+	return out
+}

@@ -1,0 +1,205 @@
+package helix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+const oauth2AuthStyleInParams = oauth2.AuthStyleInParams
+
+// maxRenewMargin bounds how long before its expiry an app token is replaced.
+const maxRenewMargin = 5 * time.Minute
+
+// tokenSource caches the app access token. Twitch app tokens cannot be
+// refreshed: a new one is requested when the cached one expires or Helix
+// rejects it.
+type tokenSource struct {
+	c   *Client
+	cfg clientcredentials.Config
+	// lock is a one-slot semaphore held while fetching, so that concurrent
+	// callers wait for one fetch (and can give up with their ctx) instead
+	// of each fetching a token.
+	lock chan struct{}
+
+	mu        sync.Mutex
+	token     string
+	expiresAt time.Time // zero: no known expiry
+}
+
+// get returns a valid app token, fetching one if none is cached.
+func (ts *tokenSource) get(ctx context.Context) (string, error) {
+	if tok := ts.current(); tok != "" {
+		return tok, nil
+	}
+	select {
+	case ts.lock <- struct{}{}:
+	case <-ctx.Done():
+		return "", fmt.Errorf("get app token: %w", ctx.Err())
+	}
+	defer func() { <-ts.lock }()
+	if tok := ts.current(); tok != "" {
+		return tok, nil // fetched by another caller while we waited
+	}
+	return ts.fetch(ctx)
+}
+
+// current returns the cached token if it has not expired, else "".
+func (ts *tokenSource) current() string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.token == "" {
+		return ""
+	}
+	if !ts.expiresAt.IsZero() && !ts.c.now().Before(ts.expiresAt) {
+		ts.token = ""
+		return ""
+	}
+	return ts.token
+}
+
+// invalidate drops tok if it is still the cached token. Comparing avoids
+// dropping a fresh token because of a 401 that an older one got.
+func (ts *tokenSource) invalidate(tok string) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.token == tok {
+		ts.token = ""
+		ts.expiresAt = time.Time{}
+	}
+}
+
+// fetch requests a new app token, retrying 5xx, 429 and transport errors
+// like any other request. The caller holds ts.lock.
+func (ts *tokenSource) fetch(ctx context.Context) (string, error) {
+	c := ts.c
+	hctx := context.WithValue(ctx, oauth2.HTTPClient, c.hc)
+	var lastErr error
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			c.stats.retries.Add(1)
+		}
+		start := time.Now()
+		tok, err := ts.cfg.Token(hctx)
+		if err == nil {
+			c.stats.response(endpointToken, http.StatusOK)
+			return ts.store(tok, time.Since(start)), nil
+		}
+		c.stats.tokenFailures.Add(1)
+		retry := true
+		var re *oauth2.RetrieveError
+		switch {
+		case errors.As(err, &re) && re.Response != nil:
+			status := re.Response.StatusCode
+			c.stats.response(endpointToken, status)
+			c.log.Debug().Str("method", http.MethodPost).Str("endpoint", endpointToken).
+				Int("status", status).Dur("duration", time.Since(start)).Msg("request")
+			// Never wrap re: its text quotes the whole body.
+			lastErr = newAPIError(endpointToken, status, re.Body)
+			retry = status >= 500 || status == http.StatusTooManyRequests
+		case ctx.Err() != nil:
+			return "", fmt.Errorf("get app token: %w", ctx.Err())
+		default:
+			c.stats.transportErrors.Add(1)
+			c.log.Debug().Str("method", http.MethodPost).Str("endpoint", endpointToken).
+				Dur("duration", time.Since(start)).Err(err).Msg("request failed")
+			lastErr = err
+		}
+		if !retry {
+			return "", fmt.Errorf("get app token: %w", lastErr)
+		}
+		if attempt+1 >= c.maxAttempts {
+			return "", fmt.Errorf("get app token: giving up after %d attempts: %w", c.maxAttempts, lastErr)
+		}
+		wait := c.backoff(attempt)
+		c.log.Debug().Str("endpoint", endpointToken).Int("attempt", attempt+1).
+			Dur("wait", wait).Err(lastErr).Msg("retrying request")
+		if err := c.sleep(ctx, wait); err != nil {
+			return "", fmt.Errorf("get app token: wait before retry: %w (last error: %v)", err, lastErr)
+		}
+	}
+}
+
+// store caches tok and returns its access token.
+func (ts *tokenSource) store(tok *oauth2.Token, took time.Duration) string {
+	c := ts.c
+	c.stats.tokenFetches.Add(1)
+	ttl := tokenTTL(tok)
+	var expiresAt time.Time
+	if ttl > 0 {
+		margin := min(ttl/10, maxRenewMargin)
+		expiresAt = c.now().Add(ttl - margin)
+	}
+	ts.mu.Lock()
+	ts.token = tok.AccessToken
+	ts.expiresAt = expiresAt
+	ts.mu.Unlock()
+	c.log.Info().Dur("expires_in", ttl).Dur("duration", took).Msg("app token obtained")
+	return tok.AccessToken
+}
+
+// doHelix sends a GET to the Helix endpoint with the app token, renewing
+// the token and retrying once if Helix answers 401.
+func (c *Client) doHelix(ctx context.Context, endpoint string, query string) ([]byte, error) {
+	u := c.helixURL + "/" + endpoint + "?" + query
+	for renewed := false; ; renewed = true {
+		tok, err := c.tokens.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		body, err := c.do(ctx, endpoint, func(ctx context.Context) (*http.Request, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Client-Id", c.clientID)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			return req, nil
+		})
+		if errors.Is(err, ErrUnauthorized) && !renewed {
+			c.log.Info().Str("endpoint", endpoint).Msg("app token rejected, fetching a new one")
+			c.tokens.invalidate(tok)
+			continue
+		}
+		return body, err
+	}
+}
+
+// tokenTTL is the token's lifetime from its "expires_in" field
+// (clientcredentials does not copy it to Token.ExpiresIn), else from
+// Token.Expiry; 0 if unknown.
+func tokenTTL(tok *oauth2.Token) time.Duration {
+	secs := func(n float64) time.Duration {
+		const maxTTL = 365 * 24 * time.Hour // keeps the Duration from overflowing
+		if n >= maxTTL.Seconds() {
+			return maxTTL
+		}
+		return time.Duration(n) * time.Second
+	}
+	switch v := tok.Extra("expires_in").(type) {
+	case float64:
+		if v > 0 {
+			return secs(v)
+		}
+	case string:
+		if n, err := strconv.ParseFloat(v, 64); err == nil && n > 0 {
+			return secs(n)
+		}
+	}
+	if tok.ExpiresIn > 0 {
+		return secs(float64(tok.ExpiresIn))
+	}
+	if !tok.Expiry.IsZero() {
+		if d := time.Until(tok.Expiry); d > 0 {
+			return d
+		}
+	}
+	return 0
+}

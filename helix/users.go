@@ -1,0 +1,92 @@
+package helix
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/farmd/farmd/presence"
+)
+
+// user is the part of a Helix user object farmd uses.
+type user struct {
+	ID    string `json:"id"`
+	Login string `json:"login"`
+}
+
+// decodeUsers parses a /users answer.
+func decodeUsers(body []byte) ([]user, error) {
+	var r struct {
+		Data []user `json:"data"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("helix users: decode response: %w", err)
+	}
+	if r.Data == nil {
+		return nil, errors.New(`helix users: decode response: no "data" array`)
+	}
+	for i, u := range r.Data {
+		if u.ID == "" || u.Login == "" {
+			return nil, fmt.Errorf("helix users: decode response: user %d has no id or login", i)
+		}
+	}
+	return r.Data, nil
+}
+
+// ValidLogin reports whether s (lowercase) is shaped like a Twitch login:
+// 1 to 25 of [a-z0-9_]. Helix rejects a whole /users request with 400 if
+// one login is malformed.
+func ValidLogin(s string) bool {
+	if len(s) == 0 || len(s) > 25 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ResolveLogins returns the users Twitch knows among logins (trimmed,
+// lowercased, a leading '#' dropped, deduplicated), 100 logins to a /users request, requests sent one after
+// another. Logins Twitch does not know are absent, and so are malformed
+// ones, which are never sent because Helix would reject the whole request
+// for them. After a failed request the result is partial and err says why.
+func (c *Client) ResolveLogins(ctx context.Context, logins []string) ([]presence.Streamer, error) {
+	norm := make([]string, 0, len(logins))
+	for _, l := range logins {
+		l = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(l)), "#")
+		if !ValidLogin(l) {
+			c.log.Debug().Str("login", l).Msg("skipping malformed login")
+			continue
+		}
+		norm = append(norm, l)
+	}
+	var out []presence.Streamer
+	var errs []error
+	for _, b := range batch(dedupe(norm), maxIDsPerRequest) {
+		body, err := c.doHelix(ctx, endpointUsers, url.Values{"login": b}.Encode())
+		if err == nil {
+			var users []user
+			users, err = decodeUsers(body)
+			for _, u := range users {
+				out = append(out, presence.Streamer{ID: u.ID, Login: strings.ToLower(u.Login)})
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return out, fmt.Errorf("resolve logins: %w", err)
+			}
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return out, fmt.Errorf("resolve logins: %w", err)
+	}
+	return out, nil
+}
