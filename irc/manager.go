@@ -1,0 +1,606 @@
+package irc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	twitch "github.com/gempir/go-twitch-irc/v4"
+	"github.com/rs/zerolog"
+
+	"github.com/farmd/farmd/presence"
+)
+
+var _ presence.Chat = (*Manager)(nil)
+
+// maxLine is the longest line farmd sends, CR LF excluded (IRC allows 512
+// bytes with CR LF).
+const maxLine = 500
+
+var (
+	errReconnect   = errors.New("server asked to reconnect")
+	errPongTimeout = errors.New("no answer to PING")
+)
+
+// chanState is the manager's view of one wanted channel.
+type chanState struct {
+	state  ChannelState
+	since  time.Time
+	reason string
+	// sent is true when a JOIN of the channel went out on the current
+	// connection, so leaving it needs a PART.
+	sent    bool
+	sentAt  time.Time
+	retryAt time.Time
+	retry   Backoff
+}
+
+// Manager keeps the account in the wanted channels. Create it with New,
+// start it with Run; SetChannels and Status may be called from any
+// goroutine, before or during Run.
+type Manager struct {
+	o   Options
+	log zerolog.Logger
+
+	// pending is the latest SetChannels argument not yet taken by the
+	// manager goroutine; wake tells it there is one.
+	pendingMu sync.Mutex
+	pending   []string
+	havePend  bool
+	wake      chan struct{}
+
+	running atomic.Bool
+
+	// Owned by the manager goroutine (Run).
+	wanted    []string
+	wantedSet map[string]bool
+	chans     map[string]*chanState
+	limiter   *JoinLimiter
+	backoff   Backoff
+	connected bool
+	connSince time.Time
+	counters  Status
+
+	// outbox holds events until the Status they change is published, so
+	// an OnEvent callback that reads Status sees the change.
+	outbox []Event
+
+	statusMu sync.Mutex
+	status   Status
+}
+
+// New returns a Manager for o; see Options for the defaults.
+func New(o Options) *Manager {
+	o = o.withDefaults()
+	m := &Manager{
+		o:         o,
+		log:       o.Logger.With().Str("component", "irc").Logger(),
+		wake:      make(chan struct{}, 1),
+		wantedSet: map[string]bool{},
+		chans:     map[string]*chanState{},
+		// A tenth of the window as margin: Twitch counts JOINs when they
+		// arrive, and network jitter can bring two batches closer.
+		limiter: NewJoinLimiter(o.JoinLimit, o.JoinWindow+o.JoinWindow/10),
+		backoff: Backoff{Min: o.BackoffMin, Max: o.BackoffMax, Jitter: 0.3},
+	}
+	m.connSince = o.Now()
+	return m
+}
+
+// SetChannels replaces the set of channels (logins, '#' optional, in
+// priority order) the account should be in. It never blocks; the latest call
+// wins. It implements presence.Chat.
+func (m *Manager) SetChannels(channels []string) {
+	cp := append([]string(nil), channels...)
+	m.pendingMu.Lock()
+	m.pending, m.havePend = cp, true
+	m.pendingMu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Status returns a snapshot of the connection and the wanted channels.
+func (m *Manager) Status() Status {
+	m.statusMu.Lock()
+	defer m.statusMu.Unlock()
+	s := m.status
+	s.Channels = append([]ChannelStatus(nil), m.status.Channels...)
+	return s
+}
+
+// Run connects and keeps the account in the wanted channels until ctx is
+// cancelled, reconnecting with backoff when the connection fails. On
+// cancellation it PARTs the joined channels, closes the connection and
+// returns nil. It returns an error wrapping ErrLoginRejected, without
+// reconnecting, when Twitch refuses the token. Run must not be called
+// concurrently.
+func (m *Manager) Run(ctx context.Context) error {
+	if !m.running.CompareAndSwap(false, true) {
+		return errors.New("irc: Run is already running")
+	}
+	defer m.running.Store(false)
+	m.applyWanted()
+	m.publish()
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			m.counters.ReconnectAttempts++
+		}
+		connectedAt, err := m.session(ctx)
+		m.endSession(connectedAt, err)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, ErrLoginRejected) {
+			m.log.Error().Err(err).Msg("login rejected, not reconnecting")
+			return err
+		}
+		if !connectedAt.IsZero() && m.o.Now().Sub(connectedAt) >= m.o.HealthyAfter {
+			m.backoff.Reset()
+		}
+		d := m.backoff.Next()
+		msg := "connection lost, reconnecting"
+		if connectedAt.IsZero() {
+			msg = "connection attempt failed, reconnecting"
+		}
+		m.log.Warn().Err(err).Dur("retry_in", d).Msg(msg)
+		if !m.sleep(ctx, d) {
+			return nil
+		}
+	}
+}
+
+// sleep waits d, taking SetChannels updates meanwhile; false if ctx ended.
+func (m *Manager) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		case <-m.wake:
+			m.applyWanted()
+			m.publish()
+		}
+	}
+}
+
+// endSession records a connection's end: its channels must be joined again.
+func (m *Manager) endSession(connectedAt time.Time, err error) {
+	now := m.o.Now()
+	for _, st := range m.chans {
+		st.sent = false
+		if st.state == StateJoined || st.state == StateJoining {
+			st.state, st.since, st.reason = StateWaiting, now, "not connected"
+		}
+	}
+	if m.connected {
+		m.connected, m.connSince = false, now
+		m.counters.Disconnects++
+		m.emit(Event{Kind: EventDisconnected, Err: err})
+	}
+	m.publish()
+}
+
+// session runs one connection until it fails or ctx ends. connectedAt is
+// when it was welcomed (zero if never); err is nil only on cancellation.
+func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error) {
+	dctx, cancel := context.WithTimeout(ctx, m.o.WelcomeTimeout)
+	c, err := dial(dctx, m.o, m.log)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return time.Time{}, nil
+		}
+		return time.Time{}, fmt.Errorf("connect to %s: %w", m.o.Address, err)
+	}
+	defer c.close()
+	stop := context.AfterFunc(ctx, func() { c.shorten(time.Now().Add(m.o.ShutdownTimeout)) })
+	defer stop()
+
+	for _, l := range []string{
+		"CAP REQ :" + twitch.TagsCapability + " " + twitch.CommandsCapability,
+		"PASS oauth:" + m.o.Token,
+		"NICK " + m.o.Username,
+	} {
+		if err := c.write(l); err != nil {
+			return time.Time{}, fmt.Errorf("log in: %w", err)
+		}
+	}
+
+	welcome := time.NewTimer(m.o.WelcomeTimeout)
+	defer welcome.Stop()
+	idle := time.NewTimer(m.o.PingInterval)
+	defer idle.Stop()
+	pong := time.NewTimer(0)
+	pong.Stop()
+	defer pong.Stop()
+	joinT := time.NewTimer(0)
+	joinT.Stop()
+	defer joinT.Stop()
+	var pingSent time.Time
+
+	for {
+		select {
+		case <-ctx.Done():
+			m.shutdown(c)
+			return connectedAt, nil
+		case in := <-c.in:
+			if err := m.handle(c, in, &connectedAt); err != nil {
+				return connectedAt, err
+			}
+			if in.kind == inWelcome {
+				welcome.Stop()
+			}
+		case <-m.wake:
+			m.applyWanted()
+			if !connectedAt.IsZero() {
+				if err := m.reconcile(c); err != nil {
+					return connectedAt, err
+				}
+			}
+		case <-welcome.C:
+			return connectedAt, fmt.Errorf("no welcome (001) from server within %s", m.o.WelcomeTimeout)
+		case <-idle.C:
+			since := time.Since(time.Unix(0, c.lastRecv.Load()))
+			if since < m.o.PingInterval {
+				idle.Reset(m.o.PingInterval - since)
+				break
+			}
+			// Taken before the write: on a fast link the answer can
+			// arrive before Write returns.
+			pingSent = time.Now()
+			if err := c.write("PING :farmd"); err != nil {
+				return connectedAt, err
+			}
+			pong.Reset(m.o.PongTimeout)
+		case <-pong.C:
+			last := time.Unix(0, c.lastRecv.Load())
+			if !last.After(pingSent) {
+				return connectedAt, fmt.Errorf("%w within %s", errPongTimeout, m.o.PongTimeout)
+			}
+			idle.Reset(max(m.o.PingInterval-time.Since(last), 0))
+		case <-joinT.C:
+			if err := m.reconcile(c); err != nil {
+				return connectedAt, err
+			}
+		}
+		m.publish()
+		if !connectedAt.IsZero() {
+			if at, ok := m.nextJoinWork(); ok {
+				joinT.Reset(max(at.Sub(m.o.Now()), 0))
+			} else {
+				joinT.Stop()
+			}
+		}
+	}
+}
+
+// handle acts on one inbound line.
+func (m *Manager) handle(c *conn, in inbound, connectedAt *time.Time) error {
+	now := m.o.Now()
+	switch in.kind {
+	case inError:
+		return in.err
+	case inReconnect:
+		return errReconnect
+	case inPing:
+		return c.write("PONG :" + in.text)
+	case inWelcome:
+		if !connectedAt.IsZero() {
+			return nil
+		}
+		*connectedAt = now
+		m.connected, m.connSince = true, now
+		m.counters.Connects++
+		m.log.Info().Str("address", m.o.Address).Str("user", m.o.Username).Msg("connected")
+		m.emit(Event{Kind: EventConnected})
+		return m.reconcile(c)
+	case inJoin:
+		st := m.chans[in.channel]
+		if st == nil || !st.sent || st.state == StateJoined || st.state == StateUnavailable {
+			return nil
+		}
+		st.state, st.since, st.reason = StateJoined, now, ""
+		st.retry.Reset()
+		m.log.Info().Str("channel", in.channel).Msg("joined")
+		m.emit(Event{Kind: EventJoined, Channel: in.channel})
+	case inPart:
+		m.emit(Event{Kind: EventParted, Channel: in.channel})
+		if st := m.chans[in.channel]; st != nil && st.state == StateJoined {
+			// The server took us out of a channel we want: join again.
+			st.state, st.since, st.reason, st.sent = StateWaiting, now, "parted by server", false
+			m.log.Warn().Str("channel", in.channel).Msg("parted by server, joining again")
+			return m.reconcile(c)
+		}
+	case inNotice:
+		return m.notice(in, now)
+	}
+	return nil
+}
+
+// notice acts on a NOTICE: a refused login or a refused channel.
+func (m *Manager) notice(in inbound, now time.Time) error {
+	if in.channel == "*" || in.channel == "" {
+		if isLoginRejected(in.text) {
+			return fmt.Errorf("log in as %q: server said %q: %w", m.o.Username, in.text, ErrLoginRejected)
+		}
+		m.log.Debug().Str("msg_id", in.msgID).Str("text", in.text).Msg("server notice")
+		return nil
+	}
+	st := m.chans[in.channel]
+	if st == nil || !isUnavailable(in.msgID) {
+		m.log.Debug().Str("channel", in.channel).Str("msg_id", in.msgID).Str("text", in.text).Msg("channel notice")
+		return nil
+	}
+	if st.state == StateUnavailable {
+		return nil
+	}
+	st.state, st.since, st.reason = StateUnavailable, now, in.msgID
+	m.log.Warn().Str("channel", in.channel).Str("msg_id", in.msgID).Str("text", in.text).
+		Msg("channel unavailable, not trying it again until it is wanted anew")
+	m.emit(Event{Kind: EventUnavailable, Channel: in.channel, Reason: in.msgID})
+	return nil
+}
+
+// applyWanted takes the latest SetChannels argument. Channels no longer
+// wanted are forgotten here unless a PART is due, which reconcile sends.
+func (m *Manager) applyWanted() {
+	m.pendingMu.Lock()
+	list, ok := m.pending, m.havePend
+	m.pending, m.havePend = nil, false
+	m.pendingMu.Unlock()
+	if !ok {
+		return
+	}
+	now := m.o.Now()
+	m.wanted = m.wanted[:0]
+	m.wantedSet = make(map[string]bool, len(list))
+	for _, raw := range list {
+		name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(raw), "#"))
+		if !validChannel(name) {
+			m.log.Warn().Str("channel", raw).Msg("ignoring invalid channel name")
+			continue
+		}
+		if m.wantedSet[name] {
+			continue
+		}
+		m.wanted = append(m.wanted, name)
+		m.wantedSet[name] = true
+		if m.chans[name] == nil {
+			m.chans[name] = &chanState{
+				state: StateWaiting, since: now, reason: "not joined yet",
+				retry: Backoff{Min: m.o.JoinTimeout, Max: m.o.JoinRetryMax},
+			}
+		}
+	}
+	for name, st := range m.chans {
+		if !m.wantedSet[name] && !st.sent {
+			delete(m.chans, name)
+		}
+	}
+}
+
+// validChannel reports whether name can go into a JOIN line safely.
+func validChannel(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		b := name[i]
+		if b <= ' ' || b == ',' || b == '#' || b == ':' || b >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// reconcile brings the connection in line with the wanted set: JOIN
+// timeouts first, then PARTs (so the channel cap is never exceeded), then
+// JOINs in priority order as far as the limiter allows.
+func (m *Manager) reconcile(c *conn) error {
+	now := m.o.Now()
+	for _, name := range m.wanted {
+		st := m.chans[name]
+		if st.state != StateJoining || now.Before(st.sentAt.Add(m.o.JoinTimeout)) {
+			continue
+		}
+		d := st.retry.Next()
+		st.state, st.since, st.reason, st.retryAt = StateRetrying, now, "join not confirmed", now.Add(d)
+		m.log.Warn().Str("channel", name).Dur("timeout", m.o.JoinTimeout).Dur("retry_in", d).
+			Msg("join not confirmed, retrying later")
+		m.emit(Event{Kind: EventJoinTimeout, Channel: name})
+	}
+
+	var parts []string
+	for name, st := range m.chans {
+		if m.wantedSet[name] {
+			continue
+		}
+		if st.sent {
+			parts = append(parts, name)
+		}
+		delete(m.chans, name)
+	}
+	if err := m.send(c, "PART", parts); err != nil {
+		return err
+	}
+	m.counters.PartsSent += int64(len(parts))
+
+	avail := m.limiter.Available(now)
+	var joins []string
+	for _, name := range m.wanted {
+		st := m.chans[name]
+		switch {
+		case st.state == StateWaiting:
+		case st.state == StateRetrying && !now.Before(st.retryAt):
+		default:
+			continue
+		}
+		if len(joins) >= avail {
+			st.state, st.reason = StateWaiting, "join rate limit"
+			continue
+		}
+		joins = append(joins, name)
+	}
+	if len(joins) == 0 {
+		return nil
+	}
+	m.limiter.Take(now, len(joins))
+	for _, name := range joins {
+		st := m.chans[name]
+		st.state, st.since, st.reason, st.sent, st.sentAt = StateJoining, now, "", true, now
+	}
+	m.counters.JoinsSent += int64(len(joins))
+	return m.send(c, "JOIN", joins)
+}
+
+// send writes cmd for the channels. Twitch documents comma-separated
+// channels for JOIN only, so PART gets a line per channel (PARTs are not
+// rate-limited).
+func (m *Manager) send(c *conn, cmd string, channels []string) error {
+	lines := batch(cmd, channels)
+	if cmd == "PART" {
+		lines = lines[:0]
+		for _, name := range channels {
+			lines = append(lines, "PART #"+name)
+		}
+	}
+	for _, l := range lines {
+		if err := c.write(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batch builds "CMD #a,#b,..." lines of at most maxLine bytes (a single
+// over-long channel name, which validChannel rules out, gets its own line).
+func batch(cmd string, channels []string) []string {
+	var lines []string
+	var b strings.Builder
+	for _, name := range channels {
+		if b.Len() > 0 && b.Len()+2+len(name) > maxLine {
+			lines = append(lines, b.String())
+			b.Reset()
+		}
+		if b.Len() == 0 {
+			b.WriteString(cmd + " #")
+		} else {
+			b.WriteString(",#")
+		}
+		b.WriteString(name)
+	}
+	if b.Len() > 0 {
+		lines = append(lines, b.String())
+	}
+	return lines
+}
+
+// nextJoinWork returns when reconcile next has something to do: a JOIN
+// timeout, a retry falling due, or a rate-limited channel getting a slot.
+func (m *Manager) nextJoinWork() (time.Time, bool) {
+	var at time.Time
+	ok := false
+	consider := func(t time.Time) {
+		if !ok || t.Before(at) {
+			at, ok = t, true
+		}
+	}
+	now := m.o.Now()
+	for _, name := range m.wanted {
+		st := m.chans[name]
+		switch st.state {
+		case StateJoining:
+			consider(st.sentAt.Add(m.o.JoinTimeout))
+		case StateRetrying:
+			consider(st.retryAt)
+		case StateWaiting:
+			consider(m.limiter.NextFree(now))
+		}
+	}
+	return at, ok
+}
+
+// shutdown PARTs the channels joined on c and waits for the echoes, all
+// within ShutdownTimeout, then lets the caller close c.
+func (m *Manager) shutdown(c *conn) {
+	deadline := time.Now().Add(m.o.ShutdownTimeout)
+	c.shorten(deadline)
+	var parts []string
+	for _, name := range m.wanted {
+		if st := m.chans[name]; st != nil && st.sent {
+			parts = append(parts, name)
+		}
+	}
+	for name, st := range m.chans {
+		if !m.wantedSet[name] && st.sent {
+			parts = append(parts, name)
+		}
+	}
+	if len(parts) == 0 {
+		return
+	}
+	if err := m.send(c, "PART", parts); err != nil {
+		m.log.Warn().Err(err).Msg("part channels on shutdown")
+		return
+	}
+	m.counters.PartsSent += int64(len(parts))
+	left := make(map[string]bool, len(parts))
+	for _, p := range parts {
+		left[p] = true
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	for len(left) > 0 {
+		select {
+		case in := <-c.in:
+			switch in.kind {
+			case inError:
+				return
+			case inPart:
+				delete(left, in.channel)
+				m.emit(Event{Kind: EventParted, Channel: in.channel})
+			}
+		case <-t.C:
+			m.log.Warn().Int("unconfirmed", len(left)).Msg("shutdown: server did not confirm all parts")
+			return
+		}
+	}
+}
+
+// emit queues an event for the next publish.
+func (m *Manager) emit(e Event) { m.outbox = append(m.outbox, e) }
+
+// publish stores a Status snapshot for Status, then delivers the queued
+// events.
+func (m *Manager) publish() {
+	defer m.flush()
+	s := m.counters
+	s.Connected, s.Since = m.connected, m.connSince
+	s.Channels = make([]ChannelStatus, 0, len(m.wanted))
+	for _, name := range m.wanted {
+		if st := m.chans[name]; st != nil {
+			s.Channels = append(s.Channels, ChannelStatus{Name: name, State: st.state, Since: st.since, Reason: st.reason})
+		}
+	}
+	m.statusMu.Lock()
+	m.status = s
+	m.statusMu.Unlock()
+}
+
+// flush delivers the queued events to OnEvent.
+func (m *Manager) flush() {
+	for _, e := range m.outbox {
+		m.o.OnEvent(e)
+	}
+	clear(m.outbox)
+	m.outbox = m.outbox[:0]
+}

@@ -1,0 +1,568 @@
+package irc
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/farmd/farmd/irc/irctest"
+)
+
+func TestLoginSequence(t *testing.T) {
+	tests := []struct {
+		name  string
+		token string
+		tls   bool
+	}{
+		{"plain token", testToken, false},
+		{"token with oauth prefix", "oauth:" + testToken, false},
+		{"token with oauth prefix over TLS", "oauth:" + testToken, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, irctest.Options{TLS: tc.tls})
+			o := fastOptions(srv)
+			o.Token = tc.token
+			r := start(t, o)
+			r.ev.waitEvent(t, EventConnected, "", 1)
+			got := srv.Received()
+			want := []string{
+				"CAP REQ :twitch.tv/tags twitch.tv/commands",
+				"PASS oauth:" + testToken,
+				"NICK " + testUser,
+			}
+			if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+				t.Fatalf("first lines = %q, want %q", got, want)
+			}
+			if st := r.m.Status(); !st.Connected || st.Connects != 1 {
+				t.Fatalf("status = %+v, want connected once", st)
+			}
+			if err := r.stop(t); err != nil {
+				t.Fatalf("Run = %v, want nil", err)
+			}
+		})
+	}
+}
+
+// TestNoJoinBeforeWelcome: channels set before Run are joined only after a
+// 001, and an attempt that gets no 001 in time is retried.
+func TestNoJoinBeforeWelcome(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	srv.SetNoWelcome(true)
+	o := fastOptions(srv)
+	o.WelcomeTimeout = 100 * time.Millisecond
+	m := New(o) // SetChannels before Run
+	m.SetChannels([]string{"alpha", "#Beta"})
+	rr := startManager(t, m)
+	waitServer(t, srv, "three connection attempts", func(s *irctest.Server) bool { return s.Connections() >= 3 })
+	for _, l := range srv.Received() {
+		if strings.HasPrefix(l, "JOIN") {
+			t.Fatalf("received %q before any 001; lines: %q", l, srv.Received())
+		}
+	}
+	if st, _ := channelState(m, "beta"); st.State != StateWaiting {
+		t.Fatalf("beta state = %q, want %q", st.State, StateWaiting)
+	}
+	srv.SetNoWelcome(false)
+	waitServer(t, srv, "alpha and beta joined", joinedAre("alpha", "beta"))
+	rr.ev.waitEvent(t, EventJoined, "beta", 1)
+	if got := m.Status().ReconnectAttempts; got < 2 {
+		t.Fatalf("ReconnectAttempts = %d, want >= 2", got)
+	}
+}
+
+// startManager runs an existing Manager (made with New) and records its
+// events from now on.
+func startManager(tb testing.TB, m *Manager) *running {
+	tb.Helper()
+	ev := newEvents()
+	m.o.OnEvent = ev.add
+	r := &running{m: m, ev: ev, done: make(chan error, 1)}
+	ctx, cancel := contextWithCancel()
+	r.cancel = cancel
+	go func() { r.done <- m.Run(ctx) }()
+	tb.Cleanup(func() { r.stop(tb) })
+	return r
+}
+
+func TestJoinAndPart(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	r := start(t, fastOptions(srv))
+	r.m.SetChannels([]string{"alpha", "beta"})
+	r.ev.waitEvent(t, EventJoined, "alpha", 1)
+	r.ev.waitEvent(t, EventJoined, "beta", 1)
+	for _, c := range []string{"alpha", "beta"} {
+		if st, ok := channelState(r.m, c); !ok || st.State != StateJoined {
+			t.Fatalf("%s status = %+v, want joined", c, st)
+		}
+	}
+
+	r.m.SetChannels([]string{"beta", "gamma"})
+	r.ev.waitEvent(t, EventParted, "alpha", 1)
+	waitServer(t, srv, "beta and gamma joined", joinedAre("beta", "gamma"))
+	r.ev.waitEvent(t, EventJoined, "gamma", 1)
+
+	lines := srv.Received()
+	part, join := indexOf(lines, "PART #alpha"), indexOf(lines, "JOIN #gamma")
+	if part < 0 || join < 0 || part > join {
+		t.Fatalf("PART #alpha at %d, JOIN #gamma at %d, want the PART first; lines %q", part, join, lines)
+	}
+	st := r.m.Status()
+	var names []string
+	for _, c := range st.Channels {
+		names = append(names, c.Name)
+	}
+	if !slices.Equal(names, []string{"beta", "gamma"}) {
+		t.Fatalf("status channels = %q, want [beta gamma]", names)
+	}
+	if st.JoinsSent != 3 || st.PartsSent != 1 {
+		t.Fatalf("JoinsSent, PartsSent = %d, %d, want 3, 1", st.JoinsSent, st.PartsSent)
+	}
+	if n := joinsOf(srv, "beta"); n != 1 {
+		t.Fatalf("beta joined %d times, want 1 (it stayed wanted)", n)
+	}
+}
+
+func TestPingIsAnswered(t *testing.T) {
+	tests := []struct{ name, payload string }{
+		{"twitch payload", "tmi.twitch.tv"},
+		{"payload with spaces", "one two three"},
+	}
+	srv := newServer(t, irctest.Options{})
+	r := start(t, fastOptions(srv))
+	r.ev.waitEvent(t, EventConnected, "", 1)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv.SendPing(tc.payload)
+			waitServer(t, srv, "PONG "+tc.payload, func(s *irctest.Server) bool {
+				return slices.Contains(s.Pongs(), tc.payload)
+			})
+		})
+	}
+}
+
+// TestReconnectRejoins: a dropped connection or RECONNECT leads to a new
+// connection on which every wanted channel is joined again.
+func TestReconnectRejoins(t *testing.T) {
+	tests := []struct {
+		name    string
+		trigger func(*irctest.Server)
+	}{
+		{"connection dropped", (*irctest.Server).Drop},
+		{"server sends RECONNECT", (*irctest.Server).SendReconnect},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, irctest.Options{})
+			r := start(t, fastOptions(srv))
+			chans := []string{"alpha", "beta", "gamma"}
+			r.m.SetChannels(chans)
+			waitServer(t, srv, "all joined", joinedAre(chans...))
+
+			tc.trigger(srv)
+			r.ev.waitEvent(t, EventDisconnected, "", 1)
+			waitServer(t, srv, "second login", func(s *irctest.Server) bool { return s.Logins() == 2 })
+			waitServer(t, srv, "all joined again", func(s *irctest.Server) bool {
+				return slices.Equal(s.Joined(), chans) && joinsOf(s, "gamma") == 2
+			})
+			for _, c := range chans {
+				r.ev.waitEvent(t, EventJoined, c, 2)
+				if n := joinsOf(srv, c); n != 2 {
+					t.Fatalf("%s joined %d times, want 2", c, n)
+				}
+			}
+			st := r.m.Status()
+			if st.Connects != 2 || st.Disconnects != 1 || st.ReconnectAttempts != 1 {
+				t.Fatalf("connects, disconnects, reconnect attempts = %d, %d, %d, want 2, 1, 1",
+					st.Connects, st.Disconnects, st.ReconnectAttempts)
+			}
+			if got := srv.Connections(); got != 2 {
+				t.Fatalf("server saw %d connections, want 2", got)
+			}
+		})
+	}
+}
+
+// TestClientPing: after PingInterval of silence the client PINGs; a server
+// that answers keeps the connection, one that stays silent loses it.
+func TestClientPing(t *testing.T) {
+	tests := []struct {
+		name          string
+		ignore        bool
+		wantReconnect bool
+	}{
+		{"answered pings keep the connection", false, false},
+		{"unanswered ping reconnects", true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, irctest.Options{})
+			srv.SetIgnorePings(tc.ignore)
+			o := fastOptions(srv)
+			o.PingInterval = 30 * time.Millisecond
+			o.PongTimeout = 30 * time.Millisecond
+			lb := newLogBuffer()
+			o.Logger = lb.logger()
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Log(lb.String())
+				}
+			})
+			r := start(t, o)
+			if tc.wantReconnect {
+				waitServer(t, srv, "a reconnect", func(s *irctest.Server) bool { return s.Logins() >= 2 })
+				r.ev.waitEvent(t, EventDisconnected, "", 1)
+				return
+			}
+			waitServer(t, srv, "three client PINGs", func(s *irctest.Server) bool {
+				return countLines(s, "PING :farmd") >= 3
+			})
+			if got := srv.Connections(); got != 1 {
+				t.Fatalf("connections = %d, want 1 (pongs were answered)", got)
+			}
+			if n := r.ev.count(EventDisconnected, ""); n != 0 {
+				t.Fatalf("%d disconnects, want 0", n)
+			}
+		})
+	}
+}
+
+func TestLoginRejected(t *testing.T) {
+	tests := []struct {
+		name   string
+		token  string
+		reject bool
+	}{
+		{"server refuses", testToken, true},
+		{"wrong token", "oauth:wrongtoken42", false},
+		{"empty token: improperly formatted auth", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, irctest.Options{})
+			srv.SetRejectLogin(tc.reject)
+			o := fastOptions(srv)
+			o.Token = tc.token
+			r := start(t, o)
+			err := r.result(t)
+			if !errors.Is(err, ErrLoginRejected) {
+				t.Fatalf("Run = %v, want ErrLoginRejected", err)
+			}
+			if !strings.Contains(err.Error(), "IRC token was rejected") {
+				t.Fatalf("error %q does not say the IRC token was rejected", err)
+			}
+			if tok := normaliseToken(tc.token); tok != "" && strings.Contains(err.Error(), tok) {
+				t.Fatalf("error %q contains the token", err)
+			}
+			if got := srv.Connections(); got != 1 {
+				t.Fatalf("connections = %d, want exactly 1", got)
+			}
+		})
+	}
+}
+
+// TestUnavailableChannel: a refusing NOTICE marks the channel unavailable,
+// reports it once and stops JOINs, across reconnects, until the channel
+// leaves the wanted set and comes back.
+func TestUnavailableChannel(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	srv.SetNotice("gone", "msg_channel_suspended", "This channel has been suspended.")
+	srv.SetSilent("ghost", true)
+	o := fastOptions(srv)
+	o.JoinTimeout = 50 * time.Millisecond
+	r := start(t, o)
+	r.m.SetChannels([]string{"gone", "ghost", "alpha"})
+	r.ev.waitEvent(t, EventUnavailable, "gone", 1)
+	r.ev.waitEvent(t, EventJoined, "alpha", 1)
+	// ghost's timeout proves a JoinTimeout has passed since gone's JOIN.
+	r.ev.waitEvent(t, EventJoinTimeout, "ghost", 1)
+	if n := r.ev.count(EventJoinTimeout, "gone"); n != 0 {
+		t.Fatalf("gone timed out %d times, want 0 (it is unavailable)", n)
+	}
+	st, _ := channelState(r.m, "gone")
+	if st.State != StateUnavailable || st.Reason != "msg_channel_suspended" {
+		t.Fatalf("gone status = %+v, want unavailable msg_channel_suspended", st)
+	}
+	var ev Event
+	list, _ := r.ev.snapshot()
+	for _, e := range list {
+		if e.Kind == EventUnavailable {
+			ev = e
+		}
+	}
+	if ev.Reason != "msg_channel_suspended" {
+		t.Fatalf("event reason = %q, want msg_channel_suspended", ev.Reason)
+	}
+
+	srv.Drop()
+	r.ev.waitEvent(t, EventJoined, "alpha", 2)
+	if n := joinsOf(srv, "gone"); n != 1 {
+		t.Fatalf("gone JOINed %d times after a reconnect, want 1", n)
+	}
+
+	// SetChannels is latest-wins: wait for the set without gone to be
+	// applied (delta joined) before bringing gone back.
+	r.m.SetChannels([]string{"ghost", "alpha", "delta"})
+	r.ev.waitEvent(t, EventJoined, "delta", 1)
+	if _, ok := channelState(r.m, "gone"); ok {
+		t.Fatalf("gone still in status after leaving the wanted set")
+	}
+	r.m.SetChannels([]string{"gone", "ghost", "alpha", "delta"})
+	r.ev.waitEvent(t, EventUnavailable, "gone", 2)
+	if n := joinsOf(srv, "gone"); n != 2 {
+		t.Fatalf("gone JOINed %d times after coming back, want 2", n)
+	}
+}
+
+// TestJoinTimeoutRetries: an unanswered JOIN is reported and retried, and
+// joins once the server answers.
+func TestJoinTimeoutRetries(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	srv.SetSilent("ghost", true)
+	o := fastOptions(srv)
+	o.JoinTimeout = 30 * time.Millisecond
+	r := start(t, o)
+	r.m.SetChannels([]string{"ghost"})
+	r.ev.waitEvent(t, EventJoinTimeout, "ghost", 1)
+	waitServer(t, srv, "a second JOIN #ghost", func(s *irctest.Server) bool { return joinsOf(s, "ghost") >= 2 })
+	srv.SetSilent("ghost", false)
+	r.ev.waitEvent(t, EventJoined, "ghost", 1)
+	if st, _ := channelState(r.m, "ghost"); st.State != StateJoined {
+		t.Fatalf("ghost state = %q, want joined", st.State)
+	}
+}
+
+// TestJoinRateLimit: channels against a server enforcing 20 per window
+// are all joined, in priority order, without a violation, also when a
+// reconnect makes the account JOIN everything again within the window.
+func TestJoinRateLimit(t *testing.T) {
+	const limit = 20
+	tests := []struct {
+		name     string
+		channels int
+		window   time.Duration
+		drop     bool
+	}{
+		{"25 channels", 25, 300 * time.Millisecond, false},
+		{"rejoin after a drop counts the earlier JOINs", 15, time.Second, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, irctest.Options{JoinLimit: limit, JoinWindow: tc.window, EnforceJoinLimit: true})
+			o := fastOptions(srv)
+			o.JoinLimit, o.JoinWindow = limit, tc.window
+			r := start(t, o)
+			var chans []string
+			for i := range tc.channels {
+				chans = append(chans, fmt.Sprintf("chan%02d", i))
+			}
+			last := chans[len(chans)-1]
+			r.ev.waitEvent(t, EventConnected, "", 1)
+			r.m.SetChannels(chans)
+			waitServer(t, srv, "all channels joined", joinedAre(chans...))
+			r.ev.waitEvent(t, EventJoined, last, 1)
+			wantConns := 1
+			if tc.drop {
+				srv.Drop()
+				waitServer(t, srv, "all channels joined again", func(s *irctest.Server) bool {
+					return slices.Equal(s.Joined(), chans) && joinsOf(s, last) == 2
+				})
+				r.ev.waitEvent(t, EventJoined, last, 2)
+				wantConns = 2
+			}
+			if v := srv.Violations(); v != 0 {
+				t.Fatalf("violations = %d, want 0", v)
+			}
+			if c := srv.Connections(); c != wantConns {
+				t.Fatalf("connections = %d, want %d", c, wantConns)
+			}
+			log := srv.JoinLog()
+			var order []string
+			for i, rec := range log {
+				order = append(order, rec.Channels...)
+				n := 0
+				for _, later := range log[i:] {
+					if later.Time.Sub(rec.Time) < tc.window {
+						n += len(later.Channels)
+					}
+				}
+				if n > limit {
+					t.Fatalf("%d channel JOINs in the window from JOIN %d, limit %d", n, i, limit)
+				}
+			}
+			want := chans
+			if tc.drop {
+				want = append(slices.Clone(chans), chans...)
+			}
+			if !slices.Equal(order, want) {
+				t.Fatalf("JOIN order = %q, want priority order %q", order, want)
+			}
+			if st, _ := channelState(r.m, last); st.State != StateJoined {
+				t.Fatalf("%s state = %q, want joined", last, st.State)
+			}
+		})
+	}
+}
+
+// TestShutdown: cancelling Run PARTs the joined channels and returns nil,
+// also when the server has hung.
+func TestShutdown(t *testing.T) {
+	tests := []struct {
+		name   string
+		frozen bool
+	}{
+		{"server answers", false},
+		{"server hung", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, irctest.Options{})
+			o := fastOptions(srv)
+			o.ShutdownTimeout = 200 * time.Millisecond
+			r := start(t, o)
+			r.m.SetChannels([]string{"alpha", "beta"})
+			waitServer(t, srv, "joined", joinedAre("alpha", "beta"))
+			srv.SetFrozen(tc.frozen)
+			if err := r.stop(t); err != nil {
+				t.Fatalf("Run = %v, want nil", err)
+			}
+			for _, l := range []string{"PART #alpha", "PART #beta"} {
+				if c := countLines(srv, l); c != 1 {
+					t.Fatalf("%q lines = %d, want 1; received %q", l, c, srv.Received())
+				}
+			}
+			wantParted := 2
+			if tc.frozen {
+				wantParted = 0
+			}
+			if n := r.ev.count(EventParted, ""); n != wantParted {
+				t.Fatalf("parted events = %d, want %d", n, wantParted)
+			}
+			waitServer(t, srv, "connection closed", joinedAre())
+		})
+	}
+}
+
+// TestCancelBeforeConnected: Run returns nil at once when cancelled while
+// waiting for the welcome or backing off.
+func TestCancelBeforeConnected(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T) (Options, func(*running, *logBuffer))
+	}{
+		{"waiting for 001", func(t *testing.T) (Options, func(*running, *logBuffer)) {
+			srv := newServer(t, irctest.Options{})
+			srv.SetNoWelcome(true)
+			o := fastOptions(srv)
+			o.WelcomeTimeout = time.Hour
+			return o, func(*running, *logBuffer) {
+				waitServer(t, srv, "NICK", func(s *irctest.Server) bool { return countLines(s, "NICK "+testUser) == 1 })
+			}
+		}},
+		{"backing off", func(t *testing.T) (Options, func(*running, *logBuffer)) {
+			srv := newServer(t, irctest.Options{})
+			o := fastOptions(srv)
+			srv.Close() // nothing listens there any more
+			o.BackoffMin, o.BackoffMax = time.Hour, time.Hour
+			return o, func(_ *running, lb *logBuffer) { lb.waitContains(t, "reconnecting") }
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o, ready := tc.setup(t)
+			lb := newLogBuffer()
+			o.Logger = lb.logger()
+			r := start(t, o)
+			ready(r, lb)
+			if err := r.stop(t); err != nil {
+				t.Fatalf("Run = %v, want nil", err)
+			}
+		})
+	}
+}
+
+// TestFlood: a 10,000-line chat flood does not disturb JOIN/PART handling.
+func TestFlood(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	r := start(t, fastOptions(srv))
+	r.m.SetChannels([]string{"alpha", "beta"})
+	waitServer(t, srv, "joined", joinedAre("alpha", "beta"))
+	srv.Flood("alpha", 10000)
+	r.m.SetChannels([]string{"beta", "gamma"})
+	waitServer(t, srv, "beta and gamma", joinedAre("beta", "gamma"))
+	r.ev.waitEvent(t, EventJoined, "gamma", 1)
+	r.ev.waitEvent(t, EventParted, "alpha", 1)
+	srv.SendPing("after-flood")
+	waitServer(t, srv, "pong after flood", func(s *irctest.Server) bool { return slices.Contains(s.Pongs(), "after-flood") })
+	if c := srv.Connections(); c != 1 {
+		t.Fatalf("connections = %d, want 1", c)
+	}
+}
+
+// TestHostileLines: over-long lines and invalid UTF-8 are skipped without
+// losing the connection.
+func TestHostileLines(t *testing.T) {
+	tests := []struct{ name, line string }{
+		{"over 64 KiB", ":x!x@x PRIVMSG #alpha :" + strings.Repeat("A", 100<<10)},
+		{"over 64 KiB looking like PING", "PING :" + strings.Repeat("B", 70<<10)},
+		{"long but allowed", "@msg-id=foo :tmi.twitch.tv NOTICE #alpha :" + strings.Repeat("C", 20<<10)},
+		{"invalid utf-8", "\xff\xfe\xfd :\xc3\x28 JOIN #\xff"},
+		{"empty", ""},
+	}
+	srv := newServer(t, irctest.Options{})
+	r := start(t, fastOptions(srv))
+	r.m.SetChannels([]string{"alpha"})
+	waitServer(t, srv, "joined", joinedAre("alpha"))
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv.Send(tc.line)
+			srv.SendPing(tc.name)
+			waitServer(t, srv, "pong", func(s *irctest.Server) bool { return slices.Contains(s.Pongs(), tc.name) })
+			for _, p := range srv.Pongs() {
+				if strings.HasPrefix(p, "BBBB") {
+					t.Fatalf("answered the over-long PING")
+				}
+			}
+		})
+	}
+	if c := srv.Connections(); c != 1 {
+		t.Fatalf("connections = %d, want 1", c)
+	}
+	if st, _ := channelState(r.m, "alpha"); st.State != StateJoined {
+		t.Fatalf("alpha state = %q, want joined", st.State)
+	}
+}
+
+// TestTokenNeverLogged runs a session with debug logging, a reconnect and a
+// rejected login, and looks for the token in every log line and error.
+func TestTokenNeverLogged(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	lb := newLogBuffer()
+	o := fastOptions(srv)
+	o.Token = "oauth:" + testToken
+	o.Logger = lb.logger()
+	r := start(t, o)
+	r.m.SetChannels([]string{"alpha"})
+	waitServer(t, srv, "joined", joinedAre("alpha"))
+	srv.SetRejectLogin(true)
+	srv.Drop()
+	err := r.result(t)
+	if !errors.Is(err, ErrLoginRejected) {
+		t.Fatalf("Run = %v, want ErrLoginRejected", err)
+	}
+	logs := lb.String()
+	if !strings.Contains(logs, "PASS oauth:<redacted>") {
+		t.Fatalf("debug log of sent lines missing, so the test proves nothing:\n%s", logs)
+	}
+	for _, s := range []string{logs, err.Error()} {
+		if strings.Contains(s, testToken) {
+			t.Fatalf("token found in %q", s)
+		}
+	}
+	if c := countLines(srv, "PASS oauth:"+testToken); c != 2 {
+		t.Fatalf("server got %d PASS lines with the token, want 2", c)
+	}
+}
