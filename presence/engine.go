@@ -40,10 +40,11 @@ type Options struct {
 // PollResult describes one finished poll cycle.
 type PollResult struct {
 	Start, End time.Time
-	Watched    int   // streamers with a known ID
-	Checked    int   // streamers whose status was determined
-	Live       int   // streamers live
-	Err        error // the cycle's failures, if any; Checked < Watched then
+	Interval   time.Duration // the poll interval in force
+	Watched    int           // streamers with a known ID
+	Checked    int           // streamers whose status was determined
+	Live       int           // streamers live
+	Err        error         // the cycle's failures, if any; Checked < Watched then
 }
 
 // An Engine runs the presence loop: it polls the StreamChecker every
@@ -257,7 +258,7 @@ func (l *loop) finishPoll(out pollOutcome) {
 		if c.Live {
 			ev.Msg("streamer is live")
 		} else {
-			ev.Dur("offline_grace", l.settings.OfflineGrace).Msg("streamer went offline")
+			ev.Stringer("offline_grace", l.settings.OfflineGrace).Msg("streamer went offline")
 		}
 	}
 	l.apply()
@@ -268,7 +269,7 @@ func (l *loop) finishPoll(out pollOutcome) {
 				live++
 			}
 		}
-		l.opts.OnPoll(PollResult{Start: out.start, End: out.end, Watched: out.watched, Checked: len(out.statuses), Live: live, Err: err})
+		l.opts.OnPoll(PollResult{Start: out.start, End: out.end, Interval: l.settings.Interval, Watched: out.watched, Checked: len(out.statuses), Live: live, Err: err})
 	}
 }
 
@@ -348,7 +349,7 @@ func (l *loop) reload(s Settings) {
 	l.pending = pending
 	l.rebuildStreamers()
 	l.log.Info().Int("streamers", len(s.Logins)).Int("previous", len(old.Logins)).Int("to_resolve", len(pending)).
-		Dur("interval", s.Interval).Dur("offline_grace", s.OfflineGrace).Int("max_channels", s.MaxChannels).
+		Dur("interval", s.Interval).Stringer("offline_grace", s.OfflineGrace).Int("max_channels", s.MaxChannels).
 		Msg("configuration reloaded")
 	// Poll at once: new streamers should not wait a whole interval, and the
 	// new interval counts from now. A poll in flight is followed at once by
