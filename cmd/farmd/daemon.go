@@ -1,0 +1,360 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/farmd/farmd/config"
+	"github.com/farmd/farmd/helix"
+	"github.com/farmd/farmd/irc"
+	"github.com/farmd/farmd/presence"
+)
+
+// tuning holds knobs the configuration does not expose; the demo and tests
+// shorten them so that minutes of behaviour take seconds.
+type tuning struct {
+	irc            func(*irc.Options)
+	helix          func(*helix.Options)
+	validateEvery  time.Duration // Twitch requires hourly validation
+	startupBackoff irc.Backoff
+}
+
+func defaultTuning() tuning {
+	return tuning{
+		validateEvery:  time.Hour,
+		startupBackoff: irc.Backoff{Min: time.Second, Max: time.Minute, Jitter: 0.2},
+	}
+}
+
+// errTokenRejected wraps a token Twitch refuses: fatal, exit 1.
+var errTokenRejected = errors.New("token rejected")
+
+// serve runs the daemon until a signal stops it or a fatal error happens and
+// returns the exit code. load re-reads the configuration on SIGHUP.
+func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load func() (*config.Config, []string, error), signals <-chan os.Signal, tune tuning) int {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	hopts := helix.Options{
+		ClientID:     cfg.Twitch.ClientID,
+		ClientSecret: string(cfg.Twitch.ClientSecret),
+		AuthURL:      cfg.Twitch.AuthURL,
+		HelixURL:     cfg.Twitch.HelixURL,
+		Logger:       log,
+	}
+	if tune.helix != nil {
+		tune.helix(&hopts)
+	}
+	hc := helix.New(hopts)
+
+	// Startup checks: the IRC token must belong to irc.username and the app
+	// credentials must work. Network trouble is retried; a rejection is not.
+	stop := make(chan struct{})
+	go func() {
+		// SIGINT or SIGTERM during the startup checks stops them; SIGHUP has
+		// nothing to reload yet.
+		for {
+			select {
+			case sig := <-signals:
+				if sig != syscall.SIGHUP {
+					cancel()
+					return
+				}
+			case <-stop:
+				return
+			}
+		}
+	}()
+	code, ok := startupChecks(ctx, log, hc, cfg, tune)
+	close(stop)
+	if !ok {
+		return code
+	}
+
+	d := &daemon{
+		log:    log,
+		cfg:    cfg,
+		helix:  hc,
+		events: make(chan irc.Event, 1024),
+	}
+	iopts := irc.Options{
+		Address:  cfg.IRC.Address,
+		TLS:      cfg.IRC.TLS,
+		Username: cfg.IRC.Username,
+		Token:    string(cfg.IRC.Token),
+		Logger:   log,
+		OnEvent:  d.onIRCEvent,
+	}
+	if cfg.IRC.VerifiedBot {
+		iopts.JoinLimit = 2000
+	}
+	if tune.irc != nil {
+		tune.irc(&iopts)
+	}
+	d.irc = irc.New(iopts)
+	d.engine = presence.New(presence.Options{
+		Settings: settingsOf(cfg),
+		Checker:  hc,
+		Resolver: hc,
+		Chat:     d.irc,
+		Logger:   log,
+		OnPoll:   d.onPoll,
+	})
+	rpm := presence.RequestsPerMinute(len(cfg.Streamers), cfg.Poll.Interval)
+	log.Info().Str("version", versionString()).Int("streamers", len(cfg.Streamers)).
+		Dur("interval", cfg.Poll.Interval).Stringer("offline_grace", cfg.Poll.OfflineGrace).
+		Int("max_channels", cfg.IRC.MaxChannels).Float64("helix_requests_per_minute", rpm).
+		Msg("farmd starting")
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return d.irc.Run(gctx) })
+	g.Go(func() error { return d.engine.Run(gctx) })
+	g.Go(func() error { return d.forwardEvents(gctx) })
+	g.Go(func() error { return d.validateLoop(gctx, string(cfg.IRC.Token), tune.validateEvery) })
+
+	done := make(chan error, 1)
+	go func() { done <- g.Wait() }()
+	for {
+		select {
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				d.reload(ctx, load)
+				continue
+			}
+			log.Info().Str("signal", sig.String()).Msg("shutting down: leaving channels")
+			cancel()
+			select {
+			case err := <-done:
+				return exitCode(log, err)
+			case <-time.After(stopTimeout):
+				log.Error().Stringer("timeout", stopTimeout).Msg("shutdown took too long; exiting anyway")
+				return exitFatal
+			}
+		case err := <-done:
+			return exitCode(log, err)
+		}
+	}
+}
+
+func exitCode(log zerolog.Logger, err error) int {
+	switch {
+	case err == nil || errors.Is(err, context.Canceled):
+		log.Info().Msg("stopped")
+		return exitOK
+	case errors.Is(err, irc.ErrLoginRejected):
+		log.Error().Err(err).Msg("the IRC token was rejected by Twitch chat; get a new token for irc.username (see README) and restart")
+		return exitFatal
+	case errors.Is(err, errTokenRejected):
+		log.Error().Err(err).Msg("a Twitch token is no longer valid; fix the credentials and restart")
+		return exitFatal
+	default:
+		log.Error().Err(err).Msg("fatal error")
+		return exitFatal
+	}
+}
+
+// startupChecks validates the IRC token and fetches an app token. It returns
+// ok=false with the exit code when farmd must not go on.
+func startupChecks(ctx context.Context, log zerolog.Logger, hc *helix.Client, cfg *config.Config, tune tuning) (int, bool) {
+	b := tune.startupBackoff
+	retry := func(what string, err error) bool {
+		wait := b.Next()
+		log.Warn().Err(err).Stringer("retry_in", wait).Msgf("%s failed; retrying", what)
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		}
+	}
+	for {
+		info, err := hc.ValidateToken(ctx, string(cfg.IRC.Token))
+		if ctx.Err() != nil {
+			return exitOK, false
+		}
+		if errors.Is(err, helix.ErrUnauthorized) {
+			log.Error().Err(err).Msg("irc.token is invalid or expired (Twitch /validate answered 401); get a new one (see README)")
+			return exitFatal, false
+		}
+		if err != nil {
+			if rejected(err) {
+				log.Error().Err(err).Msg("irc.token was refused by Twitch /validate")
+				return exitFatal, false
+			}
+			if retry("validating irc.token", err) {
+				continue
+			}
+			return exitOK, false
+		}
+		if info.Login != "" && info.Login != cfg.IRC.Username {
+			log.Error().Str("token_login", info.Login).Str("irc.username", cfg.IRC.Username).
+				Msg("irc.token belongs to another account than irc.username; fix irc.username or the token")
+			return exitConfig, false
+		}
+		if !slices.Contains(info.Scopes, "chat:read") {
+			log.Warn().Strs("scopes", info.Scopes).Msg("irc.token lacks the chat:read scope; Twitch chat may refuse it")
+		}
+		ev := log.Info()
+		if info.ExpiresIn > 0 && info.ExpiresIn < 7*24*time.Hour {
+			ev = log.Warn() // farmd cannot refresh it: say so while there is time
+		}
+		ev.Str("login", info.Login).Stringer("expires_in", info.ExpiresIn).
+			Msg("irc token is valid; farmd exits when Twitch reports it expired or revoked")
+		break
+	}
+	b.Reset()
+	for {
+		_, err := hc.ValidateAppToken(ctx)
+		if ctx.Err() != nil {
+			return exitOK, false
+		}
+		if err == nil {
+			return 0, true
+		}
+		if rejected(err) {
+			log.Error().Err(err).Msg("Twitch refused the app credentials (twitch.client_id / client_secret)")
+			return exitFatal, false
+		}
+		if !retry("fetching an app token", err) {
+			return exitOK, false
+		}
+	}
+}
+
+// rejected reports whether err is Twitch refusing credentials (a 4xx other
+// than 429) rather than a transient failure.
+func rejected(err error) bool {
+	var apiErr *helix.APIError
+	return errors.As(err, &apiErr) && apiErr.Status >= 400 && apiErr.Status < 500 && apiErr.Status != http.StatusTooManyRequests
+}
+
+// daemon is the running wiring.
+type daemon struct {
+	log    zerolog.Logger
+	cfg    *config.Config // as loaded at start or by the last good reload; main goroutine only
+	helix  *helix.Client
+	irc    *irc.Manager
+	engine *presence.Engine
+	events chan irc.Event
+	warned bool // rate budget warning given; engine goroutine only
+}
+
+func settingsOf(cfg *config.Config) presence.Settings {
+	return presence.Settings{
+		Logins:       slices.Clone(cfg.Streamers),
+		Interval:     cfg.Poll.Interval,
+		OfflineGrace: cfg.Poll.OfflineGrace,
+		MaxChannels:  cfg.IRC.MaxChannels,
+	}
+}
+
+// onIRCEvent runs on the IRC manager's goroutine: hand over, never block.
+func (d *daemon) onIRCEvent(ev irc.Event) {
+	select {
+	case d.events <- ev:
+	default:
+		d.log.Error().Str("channel", ev.Channel).Msg("irc event queue full; event dropped")
+	}
+}
+
+func (d *daemon) forwardEvents(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-d.events:
+			if ev.Kind == irc.EventUnavailable {
+				if err := d.engine.MarkUnavailable(ctx, ev.Channel, ev.Reason); err != nil {
+					return nil // shutting down
+				}
+			}
+		}
+	}
+}
+
+// onPoll warns once when the configured interval would spend more than half
+// of the Helix rate-limit bucket.
+func (d *daemon) onPoll(r presence.PollResult) {
+	rl := d.helix.RateLimit()
+	if !rl.Known || rl.Limit <= 0 || d.warned {
+		return
+	}
+	rpm := presence.RequestsPerMinute(r.Watched, r.Interval)
+	if rpm > float64(rl.Limit)/2 {
+		d.warned = true
+		d.log.Warn().Float64("requests_per_minute", rpm).Int("bucket", rl.Limit).Int("remaining", rl.Remaining).
+			Dur("interval", r.Interval).
+			Dur("suggested_interval", time.Duration(math.Ceil(float64((r.Watched+99)/100)*120/float64(rl.Limit)))*time.Second).
+			Msg("poll.interval spends more than half of the Helix rate limit; expect 429s and slower detection")
+	}
+}
+
+// validateLoop validates the IRC token and the app token every interval, as
+// Twitch requires of apps that keep sessions. A revoked IRC token is fatal; a
+// revoked app token is replaced by the helix client; network errors are
+// retried sooner.
+func (d *daemon) validateLoop(ctx context.Context, ircToken string, every time.Duration) error {
+	t := time.NewTimer(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		next := every
+		if _, err := d.helix.ValidateToken(ctx, ircToken); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, helix.ErrUnauthorized) {
+				return fmt.Errorf("hourly validation of irc.token: %w: %w", errTokenRejected, err)
+			}
+			d.log.Warn().Err(err).Msg("could not validate irc.token; will retry")
+			next = min(every, 5*time.Minute)
+		}
+		if _, err := d.helix.ValidateAppToken(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn().Err(err).Msg("could not validate the app token; will retry")
+			next = min(every, 5*time.Minute)
+		}
+		t.Reset(next)
+	}
+}
+
+// reload re-reads the configuration and applies what can change without a
+// reconnect; a bad file is logged and the running configuration kept.
+func (d *daemon) reload(ctx context.Context, load func() (*config.Config, []string, error)) {
+	d.log.Info().Msg("SIGHUP: reloading configuration")
+	cfg, warnings, err := load()
+	if err != nil {
+		d.log.Error().Err(err).Msg("reload failed; keeping the running configuration")
+		return
+	}
+	for _, w := range warnings {
+		d.log.Warn().Msg(w)
+	}
+	ircNew := cfg.IRC
+	ircNew.MaxChannels = d.cfg.IRC.MaxChannels
+	if ircNew != d.cfg.IRC || cfg.Twitch != d.cfg.Twitch || cfg.HTTP != d.cfg.HTTP {
+		d.log.Warn().Msg("twitch, irc or http settings changed; they take effect after a restart (streamers and poll settings were applied)")
+	}
+	running := *d.cfg
+	running.Streamers, running.Poll = cfg.Streamers, cfg.Poll
+	running.IRC.MaxChannels = cfg.IRC.MaxChannels
+	d.cfg = &running
+	if err := d.engine.Reload(ctx, settingsOf(d.cfg)); err != nil {
+		d.log.Error().Err(err).Msg("reload not applied")
+	}
+}

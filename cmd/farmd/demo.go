@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/farmd/farmd/config"
+	"github.com/farmd/farmd/helix/helixtest"
+	"github.com/farmd/farmd/irc/irctest"
+)
+
+// The demo's simulated world: a few streamers, one login Twitch does not
+// know and one channel that refuses the account.
+var (
+	demoStreamers = []string{"demo_alice", "demo_bob", "demo_carol", "demo_dave", "demo_erin", "demo_frank", "demo_banned"}
+	demoUnknown   = "demo_ghost"
+	demoUser      = "farmd_demo"
+	demoToken     = "demo0irc0token0not0a0secret"
+)
+
+// runDemo runs the real daemon against in-process fakes of Helix and Twitch
+// IRC on loopback, flipping streamers live and offline every few seconds.
+func runDemo(ctx context.Context, log zerolog.Logger, signals <-chan os.Signal) int {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	dlog := log.With().Str("component", "demo").Logger()
+
+	tw := helixtest.New(helixtest.Options{})
+	defer tw.Close()
+	for _, s := range demoStreamers {
+		tw.AddUser(s)
+	}
+	tw.AddUserToken(demoToken, demoUser, "chat:read")
+
+	chat, err := irctest.NewServer(irctest.Options{
+		Username:         demoUser,
+		Token:            demoToken,
+		JoinLimit:        20,
+		JoinWindow:       10 * time.Second,
+		EnforceJoinLimit: true,
+	})
+	if err != nil {
+		dlog.Error().Err(err).Msg("cannot start the simulated Twitch chat")
+		return exitFatal
+	}
+	defer chat.Close()
+	chat.SetNotice("demo_banned", "msg_banned", "You are permanently banned from talking in demo_banned.")
+
+	cfg := config.Default()
+	cfg.Twitch.ClientID = tw.ClientID()
+	cfg.Twitch.ClientSecret = config.Secret(tw.ClientSecret())
+	cfg.Twitch.AuthURL, cfg.Twitch.HelixURL = tw.AuthURL(), tw.HelixURL()
+	cfg.IRC.Username, cfg.IRC.Token = demoUser, config.Secret(demoToken)
+	cfg.IRC.Address, cfg.IRC.TLS = chat.Addr(), false
+	cfg.IRC.MaxChannels = 4
+	cfg.Poll.Interval, cfg.Poll.OfflineGrace = 3*time.Second, 5*time.Second
+	cfg.Streamers = append([]string{demoUnknown}, demoStreamers...)
+
+	dlog.Info().Str("helix", tw.URL()).Str("irc", chat.Addr()).Strs("streamers", cfg.Streamers).
+		Int("max_channels", cfg.IRC.MaxChannels).
+		Msg("demo: simulated Twitch on loopback; streamers go live and offline every few seconds (Ctrl-C to stop)")
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		simulate(ctx, dlog, tw)
+	}()
+	defer wg.Wait()
+	defer cancel()
+	load := func() (*config.Config, []string, error) { return &cfg, nil, nil }
+	return serve(ctx, log, &cfg, load, signals, defaultTuning())
+}
+
+// simulate flips a random streamer every two to four seconds.
+func simulate(ctx context.Context, log zerolog.Logger, tw *helixtest.Server) {
+	live := map[string]bool{}
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
+	for _, s := range demoStreamers[:3] {
+		live[s] = true
+		tw.SetLive(s, true)
+	}
+	live["demo_banned"] = true
+	tw.SetLive("demo_banned", true)
+	for {
+		t := time.NewTimer(2*time.Second + time.Duration(r.Int64N(int64(2*time.Second))))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		s := demoStreamers[r.IntN(len(demoStreamers)-1)] // demo_banned stays live
+		live[s] = !live[s]
+		tw.SetLive(s, live[s])
+		state := "offline"
+		if live[s] {
+			state = "live"
+		}
+		log.Info().Str("streamer", s).Msgf("demo: %s went %s on simulated Twitch", s, state)
+	}
+}

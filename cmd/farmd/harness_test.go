@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/farmd/farmd/helix"
+	"github.com/farmd/farmd/helix/helixtest"
+	"github.com/farmd/farmd/irc"
+	"github.com/farmd/farmd/irc/irctest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const (
+	botName  = "farmbot"
+	ircToken = "ircsecrettoken0123456789abcd"
+	waitMax  = 20 * time.Second
+)
+
+// world is a simulated Twitch: Helix and OAuth over HTTP, chat over TCP.
+type world struct {
+	tw   *helixtest.Server
+	chat *irctest.Server
+}
+
+func newWorld(tb testing.TB, ircOpts irctest.Options) *world {
+	tb.Helper()
+	tw := helixtest.New(helixtest.Options{})
+	tb.Cleanup(tw.Close)
+	tw.AddUserToken(ircToken, botName, "chat:read")
+	if ircOpts.Username == "" {
+		ircOpts.Username, ircOpts.Token = botName, ircToken
+	}
+	chat, err := irctest.NewServer(ircOpts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(chat.Close)
+	return &world{tw: tw, chat: chat}
+}
+
+// addLive registers streamers with Helix, live or not.
+func (w *world) add(live bool, logins ...string) {
+	for _, l := range logins {
+		w.tw.AddUser(l)
+		w.tw.SetLive(l, live)
+	}
+}
+
+// cfg is a test configuration; yaml renders it.
+type cfg struct {
+	streamers   []string
+	interval    string
+	grace       string
+	maxChannels int
+	extraIRC    string
+}
+
+func (w *world) yaml(c cfg) string {
+	if c.interval == "" {
+		c.interval = "40ms"
+	}
+	if c.grace == "" {
+		c.grace = "0s"
+	}
+	if c.maxChannels == 0 {
+		c.maxChannels = 100
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "twitch:\n  client_id: %s\n  client_secret: %s\n  auth_url: %s\n  helix_url: %s\n",
+		helixtest.DefaultClientID, helixtest.DefaultClientSecret, w.tw.AuthURL(), w.tw.HelixURL())
+	fmt.Fprintf(&b, "irc:\n  username: %s\n  token: oauth:%s\n  address: %s\n  tls: false\n  max_channels: %d\n%s",
+		botName, ircToken, w.chat.Addr(), c.maxChannels, c.extraIRC)
+	fmt.Fprintf(&b, "poll:\n  interval: %s\n  offline_grace: %s\nstreamers:\n", c.interval, c.grace)
+	for _, s := range c.streamers {
+		fmt.Fprintf(&b, "  - %q\n", s)
+	}
+	return b.String()
+}
+
+func writeFile(tb testing.TB, path, content string) {
+	tb.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// syncBuffer collects log output from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// daemon is farmd's real wiring (run) running in-process.
+type proc struct {
+	tb      testing.TB
+	path    string // config file
+	signals chan os.Signal
+	stdout  syncBuffer
+	stderr  syncBuffer
+	done    chan int
+	code    int
+	exited  bool
+}
+
+// testTuning shortens the daemon's internal timings so that minutes of
+// behaviour take milliseconds.
+func testTuning(t *tuning) {
+	t.startupBackoff = irc.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond}
+	t.irc = func(o *irc.Options) {
+		o.BackoffMin, o.BackoffMax = 10*time.Millisecond, 100*time.Millisecond
+		o.JoinTimeout, o.JoinRetryMax = 2*time.Second, 4*time.Second
+		o.WelcomeTimeout = 2 * time.Second
+	}
+	t.helix = func(o *helix.Options) {
+		o.HTTPClient = &http.Client{Timeout: 2 * time.Second}
+		o.BackoffBase, o.BackoffMax = 5*time.Millisecond, 20*time.Millisecond
+		o.MaxRateLimitWait = 2 * time.Second
+	}
+}
+
+// start runs farmd with the config text and extra arguments.
+func start(tb testing.TB, config string, tune func(*tuning), args ...string) *proc {
+	tb.Helper()
+	p := &proc{tb: tb, path: filepath.Join(tb.TempDir(), "farmd.yaml"), signals: make(chan os.Signal, 4), done: make(chan int, 1)}
+	writeFile(tb, p.path, config)
+	env := environment{
+		args:    append([]string{"--config", p.path, "--log-level", "debug", "--log-format", "json"}, args...),
+		getenv:  func(string) string { return "" },
+		stdout:  &p.stdout,
+		stderr:  &p.stderr,
+		signals: p.signals,
+		tune: func(t *tuning) {
+			testTuning(t)
+			if tune != nil {
+				tune(t)
+			}
+		},
+	}
+	go func() { p.done <- run(context.Background(), env) }()
+	tb.Cleanup(func() {
+		if !p.exited {
+			p.signals <- syscall.SIGTERM
+			p.wait()
+		}
+	})
+	return p
+}
+
+// wait returns the exit code.
+func (p *proc) wait() int {
+	p.tb.Helper()
+	if p.exited {
+		return p.code
+	}
+	select {
+	case p.code = <-p.done:
+		p.exited = true
+		return p.code
+	case <-time.After(waitMax):
+		p.tb.Fatalf("farmd did not exit within %v; log:\n%s", waitMax, p.stderr.String())
+		return -1
+	}
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (p *proc) stop() int {
+	p.tb.Helper()
+	p.signals <- syscall.SIGTERM
+	return p.wait()
+}
+
+// waitJoined waits until the chat server has the account in exactly want.
+func (w *world) waitJoined(tb testing.TB, p *proc, want ...string) {
+	tb.Helper()
+	slices.Sort(want)
+	if want == nil {
+		want = []string{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitMax)
+	defer cancel()
+	err := w.chat.Wait(ctx, func(s *irctest.Server) bool {
+		got := s.Joined()
+		slices.Sort(got)
+		return slices.Equal(got, want)
+	})
+	if err != nil {
+		got := w.chat.Joined()
+		tb.Fatalf("joined %v, want %v; log:\n%s", got, want, tail(p.stderr.String(), 40))
+	}
+}
+
+// eventually waits for cond, checking it every few milliseconds: for state
+// of the Helix fake, which has no change notification.
+func eventually(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(waitMax)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// polls waits until n more /streams requests have been answered.
+func (w *world) polls(tb testing.TB, n int) {
+	tb.Helper()
+	target := w.tw.Count(helixtest.EndpointStreams) + n
+	eventually(tb, fmt.Sprintf("%d polls", n), func() bool { return w.tw.Count(helixtest.EndpointStreams) >= target })
+}
+
+// parts returns the PART lines the chat server received.
+func (w *world) parts() []string {
+	var out []string
+	for _, l := range w.chat.Received() {
+		if strings.HasPrefix(l, "PART ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// maxJoined replays the JOIN and PART lines the chat server received and
+// returns the most channels the account was in (or asked to be in) at once.
+func (w *world) maxJoined() int {
+	in := map[string]bool{}
+	most := 0
+	for _, l := range w.chat.Received() {
+		cmd, arg, _ := strings.Cut(l, " ")
+		for _, ch := range strings.Split(arg, ",") {
+			switch cmd {
+			case "JOIN":
+				in[ch] = true
+			case "PART":
+				delete(in, ch)
+			}
+		}
+		most = max(most, len(in))
+	}
+	return most
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
