@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/helix/helixtest"
 	"github.com/farmd/farmd/irc"
 	"github.com/farmd/farmd/irc/irctest"
@@ -78,6 +80,26 @@ func TestPriorityAndChannelCap(t *testing.T) {
 	}
 }
 
+func TestConnectsWhenNobodyIsLive(t *testing.T) {
+	w := newWorld(t, irctest.Options{})
+	w.add(false, "alice")
+	p := start(t, w.yaml(cfg{streamers: []string{"alice"}, interval: "1h"}), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), waitMax)
+	defer cancel()
+	if err := w.chat.Wait(ctx, func(s *irctest.Server) bool { return s.Logins() == 1 }); err != nil {
+		t.Fatalf("no IRC login while nobody is live: %v", err)
+	}
+	if strings.Contains(p.stderr.String(), "more than half of the Helix rate limit") {
+		t.Errorf("rate-budget warning for 1 streamer every hour")
+	}
+	if code := p.stop(); code != exitOK {
+		t.Errorf("exit code %d, want 0", code)
+	}
+	if n := len(w.chat.JoinLog()); n != 0 {
+		t.Errorf("%d JOINs with nobody live", n)
+	}
+}
+
 func TestUnknownLoginSkippedOthersWork(t *testing.T) {
 	w := newWorld(t, irctest.Options{})
 	w.add(true, "alice", "carol")
@@ -138,6 +160,9 @@ func TestBatchingAndTokenReuse(t *testing.T) {
 	if n := w.tw.Count(helixtest.EndpointToken); n != 1 {
 		t.Errorf("%d token requests over many polls, want 1 (reused)", n)
 	}
+	if !strings.Contains(p.stderr.String(), "poll.interval spends more than half of the Helix rate limit") {
+		t.Errorf("250 streamers every 100ms (1800 requests a minute) gave no rate-budget warning")
+	}
 	if n := w.tw.BasicAuthTokenRequests(); n != 0 {
 		t.Errorf("%d token requests with HTTP Basic, want 0 (credentials in the form)", n)
 	}
@@ -168,34 +193,52 @@ func TestAppTokenRenewedAfter401(t *testing.T) {
 // TestHelixFaultsNeverPart: whatever Helix does wrong, a joined channel stays
 // joined; once Helix answers again, a real offline still parts.
 func TestHelixFaultsNeverPart(t *testing.T) {
+	short := func(t *tuning) {
+		prev := t.helix
+		t.helix = func(o *helix.Options) {
+			prev(o)
+			o.HTTPClient = &http.Client{Timeout: 100 * time.Millisecond}
+			o.MaxRateLimitWait = 50 * time.Millisecond
+		}
+	}
+	// Each fault lasts until cleared (Times 0).
 	tests := []struct {
 		name  string
 		fault helixtest.Fault
+		tune  func(*tuning)
 	}{
-		{"500 burst", helixtest.Fault{Times: 12, Status: 500}},
-		{"503 burst", helixtest.Fault{Times: 12, Status: 503}},
-		{"429 rate limited", helixtest.Fault{Times: 6, Status: 429}},
-		{"timeout", helixtest.Fault{Times: 6, Delay: 3 * time.Second}},
-		{"malformed JSON", helixtest.Fault{Times: 6, Body: `{"data":[{"user_id":`}},
-		{"truncated body", helixtest.Fault{Times: 6, Truncate: true}},
-		{"400 for the whole batch", helixtest.Fault{Times: 6, Status: 400, Message: "Malformed query param"}},
+		{"500", helixtest.Fault{Status: 500}, nil},
+		{"503", helixtest.Fault{Status: 503}, nil},
+		{"429 rate limited", helixtest.Fault{Status: 429}, short},
+		{"timeout", helixtest.Fault{Delay: time.Second}, short},
+		{"malformed JSON", helixtest.Fault{Body: `{"data":[{"user_id":`}, nil},
+		{"truncated body", helixtest.Fault{Truncate: true}, nil},
+		{"400 for the whole batch", helixtest.Fault{Status: 400, Message: "Malformed query param"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, irctest.Options{})
 			w.add(true, "alice")
-			p := start(t, w.yaml(cfg{streamers: []string{"alice"}}), nil)
+			p := start(t, w.yaml(cfg{streamers: []string{"alice"}}), tc.tune)
 			w.waitJoined(t, p, "alice")
 
 			w.tw.SetLive("alice", false) // Helix would say offline, if it answered
 			w.tw.Fail(helixtest.EndpointStreams, tc.fault)
-			eventually(t, "the fault to be used up", func() bool {
-				return strings.Contains(p.stderr.String(), "poll failed")
-			})
+			// Two whole failed cycles (up to 4 attempts each) and the start
+			// of a third: their outcome has been applied.
+			w.polls(t, 9)
 			if got := w.parts(); len(got) != 0 {
 				t.Fatalf("PART caused by %s: %q", tc.name, got)
 			}
+			log := p.stderr.String()
+			if !strings.Contains(log, "poll failed; streamers not checked keep their state") {
+				t.Fatalf("the failure was not logged:\n%s", tail(log, 10))
+			}
+			if n := strings.Count(log, "poll failed;"); n != 1 {
+				t.Errorf("a lasting failure logged %d times, want once (repeats are rate-limited)", n)
+			}
 			// When Helix answers again, the real offline parts the channel.
+			w.tw.ClearFaults(helixtest.EndpointStreams)
 			w.waitJoined(t, p)
 			if !strings.Contains(p.stderr.String(), "polling recovered") {
 				t.Errorf("no recovery logged")
