@@ -433,6 +433,9 @@ func (m *Manager) reconcile(c *conn) error {
 		return err
 	}
 	m.counters.PartsSent += int64(len(parts))
+	for _, name := range parts {
+		m.log.Info().Str("channel", name).Msg("left")
+	}
 
 	avail := m.limiter.Available(now)
 	var joins []string

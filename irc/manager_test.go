@@ -161,6 +161,10 @@ func TestReconnectRejoins(t *testing.T) {
 			chans := []string{"alpha", "beta", "gamma"}
 			r.m.SetChannels(chans)
 			waitServer(t, srv, "all joined", joinedAre(chans...))
+			for _, c := range chans {
+				// The server echoed; wait until the manager has seen it.
+				r.ev.waitEvent(t, EventJoined, c, 1)
+			}
 
 			tc.trigger(srv)
 			r.ev.waitEvent(t, EventDisconnected, "", 1)
