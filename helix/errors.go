@@ -14,6 +14,11 @@ import (
 // matches it.
 var ErrUnauthorized = errors.New("unauthorized")
 
+// ErrMalformedResponse reports an answer that is not the JSON Twitch
+// documents (truncated, not JSON, a required field missing). Test for it
+// with errors.Is.
+var ErrMalformedResponse = errors.New("decode response")
+
 // errBodyTooLarge reports a response body over maxBodyBytes. It is not
 // retried: the same request would get the same body.
 var errBodyTooLarge = errors.New("response body too large")

@@ -26,14 +26,14 @@ func decodeStreams(body []byte) ([]stream, error) {
 		Data []stream `json:"data"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("helix streams: decode response: %w", err)
+		return nil, fmt.Errorf("helix streams: %w: %w", ErrMalformedResponse, err)
 	}
 	if r.Data == nil {
-		return nil, errors.New(`helix streams: decode response: no "data" array`)
+		return nil, fmt.Errorf(`helix streams: %w: no "data" array`, ErrMalformedResponse)
 	}
 	for i, s := range r.Data {
 		if s.UserID == "" {
-			return nil, fmt.Errorf("helix streams: decode response: stream %d has no user_id", i)
+			return nil, fmt.Errorf("helix streams: %w: stream %d has no user_id", ErrMalformedResponse, i)
 		}
 	}
 	return r.Data, nil

@@ -23,14 +23,14 @@ func decodeUsers(body []byte) ([]user, error) {
 		Data []user `json:"data"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("helix users: decode response: %w", err)
+		return nil, fmt.Errorf("helix users: %w: %w", ErrMalformedResponse, err)
 	}
 	if r.Data == nil {
-		return nil, errors.New(`helix users: decode response: no "data" array`)
+		return nil, fmt.Errorf(`helix users: %w: no "data" array`, ErrMalformedResponse)
 	}
 	for i, u := range r.Data {
 		if u.ID == "" || u.Login == "" {
-			return nil, fmt.Errorf("helix users: decode response: user %d has no id or login", i)
+			return nil, fmt.Errorf("helix users: %w: user %d has no id or login", ErrMalformedResponse, i)
 		}
 	}
 	return r.Data, nil

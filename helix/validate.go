@@ -30,10 +30,10 @@ func decodeValidate(body []byte) (*TokenInfo, error) {
 		ExpiresIn int64    `json:"expires_in"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("oauth2 validate: decode response: %w", err)
+		return nil, fmt.Errorf("oauth2 validate: %w: %w", ErrMalformedResponse, err)
 	}
 	if r.ClientID == nil {
-		return nil, errors.New("oauth2 validate: decode response: no client_id")
+		return nil, fmt.Errorf("oauth2 validate: %w: no client_id", ErrMalformedResponse)
 	}
 	return &TokenInfo{
 		ClientID:  *r.ClientID,
