@@ -108,6 +108,21 @@ func (e *Engine) MarkUnavailable(ctx context.Context, channel, reason string) er
 	return e.send(ctx, func(l *loop) { l.markUnavailable(channel, reason) })
 }
 
+// Alive reports whether the Engine's loop answers within ctx: a watchdog
+// asks it before telling the service manager that farmd is healthy.
+func (e *Engine) Alive(ctx context.Context) error {
+	done := make(chan struct{})
+	if err := e.send(ctx, func(*loop) { close(done) }); err != nil {
+		return err
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Snapshot returns a copy of what the Engine knows.
 func (e *Engine) Snapshot() Snapshot {
 	e.mu.Lock()

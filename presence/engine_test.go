@@ -273,3 +273,22 @@ func TestRequestsPerMinute(t *testing.T) {
 		}
 	}
 }
+
+func TestEngineAlive(t *testing.T) {
+	tw := newFakeTwitch("a")
+	h := startEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, MaxChannels: 10})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.e.Alive(ctx); err != nil {
+		t.Fatalf("Alive on a running engine: %v", err)
+	}
+	h.stop()
+	h.done <- nil // stop is called again by Cleanup
+	stopped, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	// A stopped loop never answers; the buffered send may succeed, the
+	// answer must not come.
+	if err := h.e.Alive(stopped); err == nil {
+		t.Fatal("Alive on a stopped engine returned nil")
+	}
+}

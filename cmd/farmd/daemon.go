@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/farmd/farmd/config"
 	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/irc"
+	"github.com/farmd/farmd/ops"
 	"github.com/farmd/farmd/presence"
 )
 
@@ -86,7 +89,9 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 		cfg:    cfg,
 		helix:  hc,
 		events: make(chan irc.Event, 1024),
+		notify: &notifier{log: log},
 	}
+	d.interval.Store(int64(cfg.Poll.Interval))
 	iopts := irc.Options{
 		Address:  cfg.IRC.Address,
 		TLS:      cfg.IRC.TLS,
@@ -110,6 +115,23 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 		Logger:   log,
 		OnPoll:   d.onPoll,
 	})
+	var httpLn net.Listener
+	if addr := cfg.HTTP.Listen; addr != "" {
+		ln, err := ops.Listen(addr)
+		if err != nil {
+			log.Error().Err(err).Str("http.listen", addr).Msg("cannot listen for the operations HTTP server")
+			return exitFatal
+		}
+		httpLn = ln
+		d.ops = ops.New(ops.Options{
+			Presence: d.engine,
+			Chat:     d.irc,
+			API:      hc,
+			Interval: func() time.Duration { return time.Duration(d.interval.Load()) },
+			Version:  versionString(),
+			Logger:   log,
+		})
+	}
 	rpm := presence.RequestsPerMinute(len(cfg.Streamers), cfg.Poll.Interval)
 	log.Info().Str("version", versionString()).Int("streamers", len(cfg.Streamers)).
 		Dur("interval", cfg.Poll.Interval).Stringer("offline_grace", cfg.Poll.OfflineGrace).
@@ -121,17 +143,31 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 	g.Go(func() error { return d.engine.Run(gctx) })
 	g.Go(func() error { return d.forwardEvents(gctx) })
 	g.Go(func() error { return d.validateLoop(gctx, string(cfg.IRC.Token), tune.validateEvery) })
+	if httpLn != nil {
+		g.Go(func() error { return d.ops.Serve(gctx, httpLn) })
+	}
 
 	done := make(chan error, 1)
 	go func() { done <- g.Wait() }()
+	var watchdog <-chan time.Time
+	if every := watchdogInterval(); every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		watchdog = t.C
+	}
 	for {
 		select {
+		case <-watchdog:
+			d.pingWatchdog(ctx)
 		case sig := <-signals:
 			if sig == syscall.SIGHUP {
+				d.notify.reloading()
 				d.reload(ctx, load)
+				d.notify.reloaded()
 				continue
 			}
 			log.Info().Str("signal", sig.String()).Msg("shutting down: leaving channels")
+			d.notify.stopping()
 			cancel()
 			select {
 			case err := <-done:
@@ -247,8 +283,24 @@ type daemon struct {
 	helix  *helix.Client
 	irc    *irc.Manager
 	engine *presence.Engine
+	ops    *ops.Server // nil without http.listen
+	notify *notifier
 	events chan irc.Event
 	warned bool // rate budget warning given; engine goroutine only
+
+	interval atomic.Int64 // poll interval in force, for /healthz
+}
+
+// pingWatchdog tells systemd farmd is alive, if the presence loop answers:
+// a hung loop stops the pings and systemd restarts farmd.
+func (d *daemon) pingWatchdog(ctx context.Context) {
+	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := d.engine.Alive(actx); err != nil {
+		d.log.Error().Err(err).Msg("presence loop does not answer; not pinging the watchdog")
+		return
+	}
+	d.notify.watchdog()
 }
 
 func settingsOf(cfg *config.Config) presence.Settings {
@@ -275,6 +327,9 @@ func (d *daemon) forwardEvents(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case ev := <-d.events:
+			if ev.Kind == irc.EventConnected {
+				d.notify.connectedIRC()
+			}
 			if ev.Kind == irc.EventUnavailable {
 				if err := d.engine.MarkUnavailable(ctx, ev.Channel, ev.Reason); err != nil {
 					return nil // shutting down
@@ -287,6 +342,10 @@ func (d *daemon) forwardEvents(ctx context.Context) error {
 // onPoll warns once when the configured interval would spend more than half
 // of the Helix rate-limit bucket.
 func (d *daemon) onPoll(r presence.PollResult) {
+	d.notify.polledOnce()
+	if d.ops != nil {
+		d.ops.ObservePoll(r)
+	}
 	rl := d.helix.RateLimit()
 	if !rl.Known || rl.Limit <= 0 || d.warned {
 		return
@@ -354,6 +413,7 @@ func (d *daemon) reload(ctx context.Context, load func() (*config.Config, []stri
 	running.Streamers, running.Poll = cfg.Streamers, cfg.Poll
 	running.IRC.MaxChannels = cfg.IRC.MaxChannels
 	d.cfg = &running
+	d.interval.Store(int64(running.Poll.Interval))
 	if err := d.engine.Reload(ctx, settingsOf(d.cfg)); err != nil {
 		d.log.Error().Err(err).Msg("reload not applied")
 	}

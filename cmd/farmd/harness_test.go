@@ -67,6 +67,7 @@ type cfg struct {
 	grace       string
 	maxChannels int
 	extraIRC    string
+	httpListen  string
 }
 
 func (w *world) yaml(c cfg) string {
@@ -84,6 +85,9 @@ func (w *world) yaml(c cfg) string {
 		helixtest.DefaultClientID, helixtest.DefaultClientSecret, w.tw.AuthURL(), w.tw.HelixURL())
 	fmt.Fprintf(&b, "irc:\n  username: %s\n  token: oauth:%s\n  address: %s\n  tls: false\n  max_channels: %d\n%s",
 		botName, ircToken, w.chat.Addr(), c.maxChannels, c.extraIRC)
+	if c.httpListen != "" {
+		fmt.Fprintf(&b, "http:\n  listen: %s\n", c.httpListen)
+	}
 	fmt.Fprintf(&b, "poll:\n  interval: %s\n  offline_grace: %s\nstreamers:\n", c.interval, c.grace)
 	for _, s := range c.streamers {
 		fmt.Fprintf(&b, "  - %q\n", s)

@@ -65,6 +65,7 @@ type flags struct {
 	version   bool
 	logLevel  string
 	logFormat string
+	health    bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
@@ -75,10 +76,11 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.BoolVar(&f.check, "check", false, "validate the configuration (no network traffic) and exit: 0 valid, 2 invalid")
 	fs.BoolVar(&f.demo, "demo", false, "run against an embedded simulated Twitch: no credentials, no network")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	fs.BoolVar(&f.health, "healthcheck", false, "ask the running farmd's /healthz (at http.listen of --config) and exit 0 (healthy) or 1")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "", "log `format`: json or console (default: console on a terminal, else json)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: farmd [--config FILE] [--check] [--demo] [--log-level LEVEL] [--log-format json|console]\n\n")
+		fmt.Fprintf(fs.Output(), "Usage: farmd [--config FILE] [--check | --healthcheck | --demo] [--log-level LEVEL] [--log-format json|console]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -97,8 +99,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	default:
 		return f, fmt.Errorf("--log-format %q: want json or console", f.logFormat)
 	}
-	if f.demo && f.check {
-		return f, errors.New("--demo and --check cannot be combined")
+	if n := btoi(f.demo) + btoi(f.check) + btoi(f.health); n > 1 {
+		return f, errors.New("--demo, --check and --healthcheck cannot be combined")
 	}
 	return f, nil
 }
@@ -151,6 +153,9 @@ func run(ctx context.Context, env environment) int {
 	if f.check {
 		return check(f.config, env)
 	}
+	if f.health {
+		return healthcheck(f.config, env)
+	}
 	log := newLogger(f, env)
 
 	signals := env.signals
@@ -192,6 +197,13 @@ func check(path string, env environment) int {
 	}
 	fmt.Fprintf(env.stdout, "%s: configuration is valid\n", path)
 	return exitOK
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func indent(s string) string {

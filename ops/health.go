@@ -1,0 +1,53 @@
+package ops
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Health reports whether farmd is doing its job: IRC is connected and a
+// poll succeeded within the last three intervals. When it is not, reason
+// says why in one line.
+func (s *Server) Health() (ok bool, reason string) {
+	now := s.o.Now()
+	if st := s.o.Chat.Status(); !st.Connected {
+		if st.Since.IsZero() {
+			return false, "irc disconnected (never connected yet)"
+		}
+		return false, fmt.Sprintf("irc disconnected since %s", st.Since.UTC().Format(time.RFC3339))
+	}
+	snap := s.o.Presence.Snapshot()
+	limit := 3 * s.o.Interval()
+	switch {
+	case snap.LastGood.IsZero() && snap.FailingFor.IsZero():
+		return false, "no poll finished yet"
+	case snap.LastGood.IsZero():
+		return false, fmt.Sprintf("poll failing since %s: %s", snap.FailingFor.UTC().Format(time.RFC3339), oneLine(snap.LastError))
+	case now.Sub(snap.LastGood) > limit:
+		since := snap.FailingFor
+		if since.IsZero() {
+			since = snap.LastGood
+		}
+		msg := fmt.Sprintf("poll failing since %s (last success %s ago)", since.UTC().Format(time.RFC3339), now.Sub(snap.LastGood).Round(time.Second))
+		if snap.LastError != "" {
+			msg += ": " + oneLine(snap.LastError)
+		}
+		return false, msg
+	}
+	return true, "ok"
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ok, reason := s.Health()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	fmt.Fprintln(w, reason)
+}
+
+// oneLine joins the lines of a (possibly joined) error message.
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", "; ") }

@@ -1,0 +1,198 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/farmd/farmd/helix"
+	"github.com/farmd/farmd/irc"
+	"github.com/farmd/farmd/presence"
+)
+
+// pollMetrics are the metrics fed by ObservePoll.
+type pollMetrics struct {
+	polls    prometheus.Counter
+	errors   *prometheus.CounterVec
+	duration prometheus.Histogram
+}
+
+// Poll error causes, the values of farmd_poll_errors_total's cause label.
+const (
+	CauseTimeout      = "timeout"
+	CauseRateLimited  = "rate_limited"
+	CauseServerError  = "server_error"
+	CauseUnauthorized = "unauthorized"
+	CauseBadRequest   = "bad_request"
+	CauseBadResponse  = "bad_response"
+	CauseTransport    = "transport"
+	CauseOther        = "other"
+)
+
+func newPollMetrics() *pollMetrics {
+	m := &pollMetrics{
+		polls: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "farmd_polls_total", Help: "Poll cycles finished.",
+		}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "farmd_poll_errors_total", Help: "Poll cycles with failures, by cause of the failure.",
+		}, []string{"cause"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "farmd_poll_duration_seconds", Help: "Wall time of a poll cycle.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}),
+	}
+	for _, c := range []string{CauseTimeout, CauseRateLimited, CauseServerError, CauseUnauthorized, CauseBadRequest, CauseBadResponse, CauseTransport, CauseOther} {
+		m.errors.WithLabelValues(c) // export zeros, so rate() works from the start
+	}
+	return m
+}
+
+func (m *pollMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{
+		m.polls, m.errors, m.duration,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	}
+}
+
+func (m *pollMetrics) observe(r presence.PollResult) {
+	m.polls.Inc()
+	m.duration.Observe(r.End.Sub(r.Start).Seconds())
+	if r.Err != nil {
+		m.errors.WithLabelValues(Cause(r.Err)).Inc()
+	}
+}
+
+// Cause classifies a poll error for farmd_poll_errors_total.
+func Cause(err error) string {
+	var apiErr *helix.APIError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &apiErr):
+		switch {
+		case apiErr.Status == http.StatusUnauthorized:
+			return CauseUnauthorized
+		case apiErr.Status == http.StatusTooManyRequests:
+			return CauseRateLimited
+		case apiErr.Status >= 500:
+			return CauseServerError
+		default:
+			return CauseBadRequest
+		}
+	case errors.Is(err, helix.ErrMalformedResponse):
+		return CauseBadResponse
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return CauseTimeout
+	case errors.As(err, &netErr):
+		return CauseTransport
+	}
+	return CauseOther
+}
+
+// stateCollector reads the running components at scrape time, so the
+// metrics cannot drift from /status.
+type stateCollector struct{ s *Server }
+
+var (
+	descWatched     = prometheus.NewDesc("farmd_streamers_watched", "Streamers configured with a known user ID.", nil, nil)
+	descUnresolved  = prometheus.NewDesc("farmd_streamers_unresolved", "Configured logins Twitch does not know.", nil, nil)
+	descLive        = prometheus.NewDesc("farmd_streamers_live", "Streamers live at the last poll.", nil, nil)
+	descStreamers   = prometheus.NewDesc("farmd_streamers", "Streamers by presence state (wanted, offline_grace, waiting, unavailable, offline, unknown).", []string{"state"}, nil)
+	descChannels    = prometheus.NewDesc("farmd_channels", "Wanted channels by chat state (joined, joining, waiting, retrying, unavailable).", []string{"state"}, nil)
+	descConnected   = prometheus.NewDesc("farmd_irc_connected", "1 while the IRC connection is logged in.", nil, nil)
+	descConnects    = prometheus.NewDesc("farmd_irc_connects_total", "IRC connections logged in.", nil, nil)
+	descDisconnects = prometheus.NewDesc("farmd_irc_disconnects_total", "Logged-in IRC connections lost.", nil, nil)
+	descReconnects  = prometheus.NewDesc("farmd_irc_reconnect_attempts_total", "IRC connection attempts after the first.", nil, nil)
+	descJoins       = prometheus.NewDesc("farmd_irc_joins_total", "Channels JOINed (sent).", nil, nil)
+	descParts       = prometheus.NewDesc("farmd_irc_parts_total", "Channels PARTed (sent).", nil, nil)
+	descHelix       = prometheus.NewDesc("farmd_helix_requests_total", "Helix and OAuth responses by endpoint and HTTP status.", []string{"endpoint", "status"}, nil)
+	descTransport   = prometheus.NewDesc("farmd_helix_transport_errors_total", "Helix and OAuth requests that got no response.", nil, nil)
+	descRetries     = prometheus.NewDesc("farmd_helix_retries_total", "Helix and OAuth request attempts after the first.", nil, nil)
+	descRemaining   = prometheus.NewDesc("farmd_helix_ratelimit_remaining", "Ratelimit-Remaining of the last Helix response.", nil, nil)
+	descRateLimit   = prometheus.NewDesc("farmd_helix_ratelimit_limit", "Ratelimit-Limit of the last Helix response (points a minute).", nil, nil)
+	descCost        = prometheus.NewDesc("farmd_poll_requests_per_minute", "Helix requests a minute that polling costs at the current interval.", nil, nil)
+	descTokens      = prometheus.NewDesc("farmd_token_renewals_total", "App tokens obtained.", nil, nil)
+	descTokenFails  = prometheus.NewDesc("farmd_token_failures_total", "Failed attempts to obtain an app token.", nil, nil)
+	descLastGood    = prometheus.NewDesc("farmd_last_successful_poll_timestamp_seconds", "Unix time of the last poll cycle without failures.", nil, nil)
+	descBuild       = prometheus.NewDesc("farmd_build_info", "Build information; the value is 1.", []string{"version", "goversion"}, nil)
+)
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descWatched, descUnresolved, descLive, descStreamers, descChannels, descConnected,
+		descConnects, descDisconnects, descReconnects, descJoins, descParts, descHelix, descTransport, descRetries,
+		descRemaining, descRateLimit, descCost, descTokens, descTokenFails, descLastGood, descBuild} {
+		ch <- d
+	}
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	o := c.s.o
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v int64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+
+	snap := o.Presence.Snapshot()
+	gauge(descWatched, float64(len(snap.Streamers)))
+	gauge(descUnresolved, float64(len(snap.Unresolved)))
+	byState := map[presence.ChannelState]int{}
+	live := 0
+	for _, s := range snap.Streamers {
+		byState[s.State]++
+		if s.Live {
+			live++
+		}
+	}
+	gauge(descLive, float64(live))
+	for _, st := range []presence.ChannelState{presence.StateWanted, presence.StateGrace, presence.StateWaiting, presence.StateUnavailable, presence.StateOffline, presence.StateUnknown} {
+		gauge(descStreamers, float64(byState[st]), string(st))
+	}
+	if !snap.LastGood.IsZero() {
+		gauge(descLastGood, float64(snap.LastGood.UnixNano())/1e9)
+	}
+	gauge(descCost, presence.RequestsPerMinute(len(snap.Streamers), o.Interval()))
+
+	ist := o.Chat.Status()
+	chans := map[irc.ChannelState]int{}
+	for _, ch := range ist.Channels {
+		chans[ch.State]++
+	}
+	for _, st := range []irc.ChannelState{irc.StateJoined, irc.StateJoining, irc.StateWaiting, irc.StateRetrying, irc.StateUnavailable} {
+		gauge(descChannels, float64(chans[st]), string(st))
+	}
+	connected := 0.0
+	if ist.Connected {
+		connected = 1
+	}
+	gauge(descConnected, connected)
+	counter(descConnects, ist.Connects)
+	counter(descDisconnects, ist.Disconnects)
+	counter(descReconnects, ist.ReconnectAttempts)
+	counter(descJoins, ist.JoinsSent)
+	counter(descParts, ist.PartsSent)
+
+	hs := o.API.Stats()
+	for endpoint, byStatus := range hs.Responses {
+		for status, n := range byStatus {
+			counter(descHelix, n, endpoint, strconv.Itoa(status))
+		}
+	}
+	counter(descTransport, hs.TransportErrors)
+	counter(descRetries, hs.Retries)
+	counter(descTokens, hs.TokenFetches)
+	counter(descTokenFails, hs.TokenFailures)
+	if rl := o.API.RateLimit(); rl.Known {
+		gauge(descRemaining, float64(rl.Remaining))
+		gauge(descRateLimit, float64(rl.Limit))
+	}
+	gauge(descBuild, 1, o.Version, runtime.Version())
+}
