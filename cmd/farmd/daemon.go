@@ -355,7 +355,7 @@ func (d *daemon) onPoll(r presence.PollResult) {
 		d.warned = true
 		d.log.Warn().Float64("requests_per_minute", rpm).Int("bucket", rl.Limit).Int("remaining", rl.Remaining).
 			Dur("interval", r.Interval).
-			Dur("suggested_interval", time.Duration(math.Ceil(float64((r.Watched+99)/100)*120/float64(rl.Limit)))*time.Second).
+			Stringer("suggested_interval", time.Duration(math.Ceil(float64((r.Watched+99)/100)*120/float64(rl.Limit)))*time.Second).
 			Msg("poll.interval spends more than half of the Helix rate limit; expect 429s and slower detection")
 	}
 }
