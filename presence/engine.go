@@ -364,7 +364,7 @@ func (l *loop) reload(s Settings) {
 	l.pending = pending
 	l.rebuildStreamers()
 	l.log.Info().Int("streamers", len(s.Logins)).Int("previous", len(old.Logins)).Int("to_resolve", len(pending)).
-		Dur("interval", s.Interval).Stringer("offline_grace", s.OfflineGrace).Int("max_channels", s.MaxChannels).
+		Stringer("interval", s.Interval).Stringer("offline_grace", s.OfflineGrace).Int("max_channels", s.MaxChannels).
 		Msg("configuration reloaded")
 	// Poll at once: new streamers should not wait a whole interval, and the
 	// new interval counts from now. A poll in flight is followed at once by

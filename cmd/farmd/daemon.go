@@ -134,7 +134,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 	}
 	rpm := presence.RequestsPerMinute(len(cfg.Streamers), cfg.Poll.Interval)
 	log.Info().Str("version", versionString()).Int("streamers", len(cfg.Streamers)).
-		Dur("interval", cfg.Poll.Interval).Stringer("offline_grace", cfg.Poll.OfflineGrace).
+		Stringer("interval", cfg.Poll.Interval).Stringer("offline_grace", cfg.Poll.OfflineGrace).
 		Int("max_channels", cfg.IRC.MaxChannels).Float64("helix_requests_per_minute", rpm).
 		Msg("farmd starting")
 
@@ -354,7 +354,7 @@ func (d *daemon) onPoll(r presence.PollResult) {
 	if rpm > float64(rl.Limit)/2 {
 		d.warned = true
 		d.log.Warn().Float64("requests_per_minute", rpm).Int("bucket", rl.Limit).Int("remaining", rl.Remaining).
-			Dur("interval", r.Interval).
+			Stringer("interval", r.Interval).
 			Stringer("suggested_interval", time.Duration(math.Ceil(float64((r.Watched+99)/100)*120/float64(rl.Limit)))*time.Second).
 			Msg("poll.interval spends more than half of the Helix rate limit; expect 429s and slower detection")
 	}
