@@ -19,6 +19,13 @@ var ErrUnauthorized = errors.New("unauthorized")
 // with errors.Is.
 var ErrMalformedResponse = errors.New("decode response")
 
+// ErrStreamType reports a stream object whose "type" is not "live". Twitch
+// documents "live", or "" when an error occurred on its side: such a
+// stream's status is unknown, so CheckStreams leaves it out (the streamer
+// keeps its state) rather than reading it as offline. Test for it with
+// errors.Is.
+var ErrStreamType = errors.New(`stream type is not "live"`)
+
 // errBodyTooLarge reports a response body over maxBodyBytes. It is not
 // retried: the same request would get the same body.
 var errBodyTooLarge = errors.New("response body too large")
