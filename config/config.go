@@ -31,6 +31,9 @@ const (
 	DefaultOfflineGrace = 2 * time.Minute
 )
 
+// AutoIntervalValue is the poll.interval value that selects AutoInterval.
+const AutoIntervalValue = "auto"
+
 // MaxChannelsLimit is the most channels Twitch lets one account be in at
 // once, and so the largest accepted irc.max_channels.
 const MaxChannelsLimit = 100
@@ -94,8 +97,14 @@ type IRC struct {
 
 // Poll holds the stream polling settings.
 type Poll struct {
-	// Interval is the time between two Helix polls; it must be positive.
+	// Interval is the time between two Helix polls; it must be positive,
+	// unless AutoInterval is set.
 	Interval time.Duration `yaml:"interval"`
+	// AutoInterval is set by `interval: auto` (Interval is then 0): the
+	// shortest interval that spends at most half of the Helix rate-limit
+	// bucket on polling the streamers, and never less than
+	// MinAutoInterval. presence.AutoInterval computes it.
+	AutoInterval bool `yaml:"-"`
 	// OfflineGrace is how long a streamer must be seen offline before its
 	// channel is left; 0 leaves at once.
 	OfflineGrace time.Duration `yaml:"offline_grace"`

@@ -131,7 +131,7 @@ func (p *parser) config(root *yaml.Node, c *Config) {
 		}},
 		{"poll", func(n *yaml.Node, f string) {
 			p.mapping(n, f, []key{
-				{"interval", p.duration(&c.Poll.Interval)},
+				{"interval", p.interval(&c.Poll)},
 				{"offline_grace", p.duration(&c.Poll.OfflineGrace)},
 			})
 		}},
@@ -288,6 +288,19 @@ func (p *parser) duration(dst *time.Duration) func(*yaml.Node, string) {
 			return
 		}
 		*dst = v
+	}
+}
+
+// interval decodes poll.interval: a duration, or "auto".
+func (p *parser) interval(dst *Poll) func(*yaml.Node, string) {
+	dur := p.duration(&dst.Interval)
+	return func(n *yaml.Node, field string) {
+		if s := deref(n); s.Kind == yaml.ScalarNode && strings.TrimSpace(s.Value) == AutoIntervalValue {
+			dst.Interval, dst.AutoInterval = 0, true
+			return
+		}
+		dst.AutoInterval = false
+		dur(n, field)
 	}
 }
 

@@ -72,7 +72,7 @@ func validate(c *Config, lines map[string]int, ps *problems) {
 		add("irc.max_channels", "must be between 1 and %d (Twitch's limit of channels joined at once), got %d", MaxChannelsLimit, m)
 	}
 
-	if c.Poll.Interval <= 0 {
+	if !c.Poll.AutoInterval && c.Poll.Interval <= 0 {
 		add("poll.interval", "must be positive, got %s", c.Poll.Interval)
 	}
 	if c.Poll.OfflineGrace < 0 {

@@ -118,6 +118,7 @@ var (
 	descRemaining   = prometheus.NewDesc("farmd_helix_ratelimit_remaining", "Ratelimit-Remaining of the last Helix response.", nil, nil)
 	descRateLimit   = prometheus.NewDesc("farmd_helix_ratelimit_limit", "Ratelimit-Limit of the last Helix response (points a minute).", nil, nil)
 	descCost        = prometheus.NewDesc("farmd_poll_requests_per_minute", "Helix requests a minute that polling costs at the current interval.", nil, nil)
+	descInterval    = prometheus.NewDesc("farmd_poll_interval_seconds", "Poll interval in force (chosen at every poll with poll.interval: auto).", nil, nil)
 	descTokens      = prometheus.NewDesc("farmd_token_renewals_total", "App tokens obtained.", nil, nil)
 	descTokenFails  = prometheus.NewDesc("farmd_token_failures_total", "Failed attempts to obtain an app token.", nil, nil)
 	descLastGood    = prometheus.NewDesc("farmd_last_successful_poll_timestamp_seconds", "Unix time of the last poll cycle without failures.", nil, nil)
@@ -127,7 +128,7 @@ var (
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descWatched, descUnresolved, descLive, descStreamers, descChannels, descConnected,
 		descConnects, descDisconnects, descReconnects, descJoins, descParts, descHelix, descTransport, descRetries,
-		descRemaining, descRateLimit, descCost, descTokens, descTokenFails, descLastGood, descBuild} {
+		descRemaining, descRateLimit, descCost, descInterval, descTokens, descTokenFails, descLastGood, descBuild} {
 		ch <- d
 	}
 }
@@ -160,6 +161,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descLastGood, float64(snap.LastGood.UnixNano())/1e9)
 	}
 	gauge(descCost, presence.RequestsPerMinute(len(snap.Streamers), o.Interval()))
+	gauge(descInterval, o.Interval().Seconds())
 
 	ist := o.Chat.Status()
 	chans := map[irc.ChannelState]int{}

@@ -14,8 +14,12 @@ import (
 // Settings are the parts of the configuration the Engine uses; a reload
 // replaces them as a whole.
 type Settings struct {
-	Logins       []string // normalised logins in priority order
-	Interval     time.Duration
+	Logins   []string // normalised logins in priority order
+	Interval time.Duration
+	// AutoInterval, when set, replaces Interval by AutoInterval of the
+	// streamers to poll and the Helix bucket (Options.Bucket), chosen
+	// afresh at every poll.
+	AutoInterval bool
 	OfflineGrace time.Duration
 	MaxChannels  int
 }
@@ -35,12 +39,17 @@ type Options struct {
 	// OnPoll, if set, is called from the Engine's goroutine after every poll
 	// cycle; it must not block.
 	OnPoll func(PollResult)
+	// Bucket, if set, returns the Helix rate-limit bucket in points a
+	// minute (Ratelimit-Limit), or 0 when unknown; AutoInterval assumes
+	// DefaultBucket then. It is called from the Engine's goroutine at the
+	// start of every poll and must not block.
+	Bucket func() int
 }
 
 // PollResult describes one finished poll cycle.
 type PollResult struct {
 	Start, End time.Time
-	Interval   time.Duration // the poll interval in force
+	Interval   time.Duration // the poll interval in force (chosen for this cycle when automatic)
 	Watched    int           // streamers with a known ID
 	Checked    int           // streamers whose status was determined
 	Live       int           // streamers live
@@ -169,7 +178,8 @@ type loop struct {
 	polling  bool
 	nextPoll time.Time
 	done     chan pollOutcome
-	sent     []string // last set handed to Chat
+	sent     []string      // last set handed to Chat
+	interval time.Duration // of the poll in flight or the last one
 	handed   bool
 
 	lastPoll, lastGood, failingSince time.Time
@@ -233,9 +243,10 @@ func (l *loop) resetTimer(timer *time.Timer) {
 func (l *loop) startPoll(ctx context.Context) {
 	l.polling = true
 	start := l.opts.Now()
-	l.nextPoll = start.Add(l.settings.Interval)
 	asked := slices.Clone(l.pending)
 	ids := l.state.IDs()
+	l.interval = l.pollInterval(len(ids) + len(asked))
+	l.nextPoll = start.Add(l.interval)
 	go func() {
 		out := pollOutcome{start: start, asked: asked}
 		if len(asked) > 0 {
@@ -284,7 +295,7 @@ func (l *loop) finishPoll(out pollOutcome) {
 				live++
 			}
 		}
-		l.opts.OnPoll(PollResult{Start: out.start, End: out.end, Interval: l.settings.Interval, Watched: out.watched, Checked: len(out.statuses), Live: live, Err: err})
+		l.opts.OnPoll(PollResult{Start: out.start, End: out.end, Interval: l.interval, Watched: out.watched, Checked: len(out.statuses), Live: live, Err: err})
 	}
 }
 
@@ -363,9 +374,13 @@ func (l *loop) reload(s Settings) {
 	l.unknown = map[string]bool{}
 	l.pending = pending
 	l.rebuildStreamers()
-	l.log.Info().Int("streamers", len(s.Logins)).Int("previous", len(old.Logins)).Int("to_resolve", len(pending)).
-		Stringer("interval", s.Interval).Stringer("offline_grace", s.OfflineGrace).Int("max_channels", s.MaxChannels).
-		Msg("configuration reloaded")
+	ev := l.log.Info().Int("streamers", len(s.Logins)).Int("previous", len(old.Logins)).Int("to_resolve", len(pending))
+	if s.AutoInterval {
+		ev = ev.Str("interval", "auto")
+	} else {
+		ev = ev.Stringer("interval", s.Interval)
+	}
+	ev.Stringer("offline_grace", s.OfflineGrace).Int("max_channels", s.MaxChannels).Msg("configuration reloaded")
 	// Poll at once: new streamers should not wait a whole interval, and the
 	// new interval counts from now. A poll in flight is followed at once by
 	// another.
@@ -426,6 +441,43 @@ func RequestsPerMinute(n int, interval time.Duration) float64 {
 	}
 	requests := (n + 99) / 100
 	return float64(requests) * float64(time.Minute) / float64(interval)
+}
+
+// pollInterval is the interval from the start of a poll of n streamers to
+// the next one.
+func (l *loop) pollInterval(n int) time.Duration {
+	if !l.settings.AutoInterval {
+		return l.settings.Interval
+	}
+	bucket := 0
+	if l.opts.Bucket != nil {
+		bucket = l.opts.Bucket()
+	}
+	return AutoInterval(n, bucket)
+}
+
+// DefaultBucket is Twitch's documented Helix bucket for an app token, in
+// points a minute, assumed by AutoInterval until Helix reports its own.
+const DefaultBucket = 800
+
+// MinAutoInterval is the shortest interval AutoInterval chooses: Helix
+// caches its answers for longer, so polling faster would only spend points.
+const MinAutoInterval = 5 * time.Second
+
+// AutoInterval is the shortest poll interval, in whole seconds and at least
+// MinAutoInterval, at which polling n streamers spends at most half of a
+// Helix bucket of bucket points a minute (DefaultBucket when bucket <= 0),
+// leaving the other half for resolving logins, retries and other clients
+// of the same application.
+func AutoInterval(n, bucket int) time.Duration {
+	if bucket <= 0 {
+		bucket = DefaultBucket
+	}
+	requests := int64((n + 99) / 100)
+	// requests a cycle * cycles a minute <= bucket/2
+	//   <=> interval >= requests * 2 minutes / bucket
+	secs := (requests*120 + int64(bucket) - 1) / int64(bucket)
+	return max(time.Duration(secs)*time.Second, MinAutoInterval)
 }
 
 // String describes a PollResult for logs.

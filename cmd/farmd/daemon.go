@@ -91,7 +91,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 		events: make(chan irc.Event, 1024),
 		notify: &notifier{log: log},
 	}
-	d.interval.Store(int64(cfg.Poll.Interval))
+	d.interval.Store(int64(intervalOf(cfg)))
 	iopts := irc.Options{
 		Address:  cfg.IRC.Address,
 		TLS:      cfg.IRC.TLS,
@@ -114,6 +114,12 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 		Chat:     d.irc,
 		Logger:   log,
 		OnPoll:   d.onPoll,
+		Bucket: func() int {
+			if rl := hc.RateLimit(); rl.Known {
+				return rl.Limit
+			}
+			return 0
+		},
 	})
 	var httpLn net.Listener
 	if addr := cfg.HTTP.Listen; addr != "" {
@@ -132,10 +138,15 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 			Logger:   log,
 		})
 	}
-	rpm := presence.RequestsPerMinute(len(cfg.Streamers), cfg.Poll.Interval)
+	// The cost of polling, said up front: one Helix point per 100 streamers
+	// a cycle, out of a bucket of about 800 a minute.
+	interval := intervalOf(cfg)
+	rpm := presence.RequestsPerMinute(len(cfg.Streamers), interval)
 	log.Info().Str("version", versionString()).Int("streamers", len(cfg.Streamers)).
-		Stringer("interval", cfg.Poll.Interval).Stringer("offline_grace", cfg.Poll.OfflineGrace).
-		Int("max_channels", cfg.IRC.MaxChannels).Float64("helix_requests_per_minute", rpm).
+		Stringer("interval", interval).Bool("interval_auto", cfg.Poll.AutoInterval).
+		Stringer("offline_grace", cfg.Poll.OfflineGrace).Int("max_channels", cfg.IRC.MaxChannels).
+		Int("helix_requests_per_poll", (len(cfg.Streamers)+99)/100).Float64("helix_requests_per_minute", rpm).
+		Int("helix_bucket_assumed", presence.DefaultBucket).
 		Msg("farmd starting")
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -303,10 +314,21 @@ func (d *daemon) pingWatchdog(ctx context.Context) {
 	d.notify.watchdog()
 }
 
+// intervalOf is the poll interval cfg asks for; with poll.interval: auto,
+// the one chosen before Helix has reported its bucket (the engine chooses
+// again at every poll and onPoll records it).
+func intervalOf(cfg *config.Config) time.Duration {
+	if cfg.Poll.AutoInterval {
+		return presence.AutoInterval(len(cfg.Streamers), 0)
+	}
+	return cfg.Poll.Interval
+}
+
 func settingsOf(cfg *config.Config) presence.Settings {
 	return presence.Settings{
 		Logins:       slices.Clone(cfg.Streamers),
 		Interval:     cfg.Poll.Interval,
+		AutoInterval: cfg.Poll.AutoInterval,
 		OfflineGrace: cfg.Poll.OfflineGrace,
 		MaxChannels:  cfg.IRC.MaxChannels,
 	}
@@ -343,6 +365,7 @@ func (d *daemon) forwardEvents(ctx context.Context) error {
 // of the Helix rate-limit bucket.
 func (d *daemon) onPoll(r presence.PollResult) {
 	d.notify.polledOnce()
+	d.interval.Store(int64(r.Interval)) // chosen afresh each poll with poll.interval: auto
 	if d.ops != nil {
 		d.ops.ObservePoll(r)
 	}
@@ -413,7 +436,7 @@ func (d *daemon) reload(ctx context.Context, load func() (*config.Config, []stri
 	running.Streamers, running.Poll = cfg.Streamers, cfg.Poll
 	running.IRC.MaxChannels = cfg.IRC.MaxChannels
 	d.cfg = &running
-	d.interval.Store(int64(running.Poll.Interval))
+	d.interval.Store(int64(intervalOf(d.cfg)))
 	if err := d.engine.Reload(ctx, settingsOf(d.cfg)); err != nil {
 		d.log.Error().Err(err).Msg("reload not applied")
 	}
