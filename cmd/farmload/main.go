@@ -1,0 +1,115 @@
+// Command farmload is farmd's end-to-end load run (issue 5, BENCHMARKS.md).
+// It runs the real farmd binary against the in-process fakes
+// (helix/helixtest, irc/irctest) on loopback and measures what unit
+// benchmarks cannot: JOIN throughput, detection latency, the binary's
+// memory with 10,000 streamers watched, and the CPU cost of chat ingest
+// side by side with a plain go-twitch-irc client. Every mode is bounded in
+// time and touches nothing but 127.0.0.1.
+//
+//	go build -o /tmp/farmd ./cmd/farmd
+//	go run ./cmd/farmload -farmd /tmp/farmd -mode joins
+//	go run ./cmd/farmload -farmd /tmp/farmd -mode latency -interval 1s -samples 40
+//	go run ./cmd/farmload -farmd /tmp/farmd -mode memory -duration 60s
+//	go run ./cmd/farmload -farmd /tmp/farmd -mode ingest -runs 3
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// options are the command-line flags.
+type options struct {
+	mode     string
+	farmd    string
+	runs     int
+	interval time.Duration
+	samples  int
+	spread   time.Duration
+	duration time.Duration
+	step     time.Duration
+	watched  int
+	rate     int
+	flood    time.Duration
+	verified bool
+	// child mode (-mode gotwitchirc): the baseline client.
+	clients           string
+	addr, user, token string
+	channels          int
+	caps, callback    bool
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := flag.NewFlagSet("farmload", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.mode, "mode", "", "what to measure: joins, latency, memory or ingest")
+	fs.StringVar(&o.farmd, "farmd", "", "path of the farmd `binary` to measure (go build -o /tmp/farmd ./cmd/farmd)")
+	fs.IntVar(&o.runs, "runs", 3, "repetitions (ingest, joins)")
+	fs.DurationVar(&o.interval, "interval", time.Second, "latency: poll.interval of farmd")
+	fs.IntVar(&o.samples, "samples", 40, "latency: streamers going live, one sample each")
+	fs.DurationVar(&o.spread, "spread", 0, "latency: time over which the samples go live at random moments (default samples * max(interval/4, 1.2s))")
+	fs.DurationVar(&o.duration, "duration", 60*time.Second, "memory: how long farmd runs")
+	fs.DurationVar(&o.step, "step", 500*time.Millisecond, "memory: poll.interval, compressing time (auto would be 15s at 10,000 streamers)")
+	fs.IntVar(&o.watched, "watched", 10000, "memory: streamers watched")
+	fs.IntVar(&o.rate, "rate", 5000, "ingest: PRIVMSG lines a second")
+	fs.DurationVar(&o.flood, "flood", 20*time.Second, "ingest: flood length per run")
+	fs.BoolVar(&o.verified, "verified", false, "joins: verified bot (2000 JOINs per 10 s) instead of 20")
+	fs.StringVar(&o.clients, "clients", "farmd,go-twitch-irc", "ingest: clients measured in turn: farmd, go-twitch-irc, go-twitch-irc-nocallback, go-twitch-irc-nocaps")
+	fs.BoolVar(&o.caps, "caps", true, "gotwitchirc (internal): request the default capabilities (tags, commands)")
+	fs.BoolVar(&o.callback, "callback", true, "gotwitchirc (internal): register OnPrivateMessage")
+	fs.StringVar(&o.addr, "addr", "", "gotwitchirc (internal): IRC address")
+	fs.StringVar(&o.user, "user", "", "gotwitchirc (internal): login")
+	fs.StringVar(&o.token, "token", "", "gotwitchirc (internal): token")
+	fs.IntVar(&o.channels, "channels", 100, "gotwitchirc (internal): channels to join (load0..)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if o.mode == "gotwitchirc" {
+		if err := baselineClient(ctx, o, stdout); err != nil {
+			fmt.Fprintln(stderr, "farmload gotwitchirc:", err)
+			return 1
+		}
+		return 0
+	}
+	if o.farmd == "" {
+		fmt.Fprintln(stderr, "farmload: -farmd is required (go build -o /tmp/farmd ./cmd/farmd)")
+		return 2
+	}
+	if _, err := exec.LookPath(o.farmd); err != nil {
+		fmt.Fprintln(stderr, "farmload:", err)
+		return 2
+	}
+	var err error
+	switch o.mode {
+	case "joins":
+		err = joins(ctx, o, stdout)
+	case "latency":
+		err = latency(ctx, o, stdout)
+	case "memory":
+		err = memory(ctx, o, stdout)
+	case "ingest":
+		err = ingest(ctx, o, stdout)
+	default:
+		err = errors.New("-mode must be joins, latency, memory or ingest")
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "farmload:", err)
+		return 1
+	}
+	return 0
+}
