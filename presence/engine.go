@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -66,9 +67,15 @@ type Engine struct {
 	log    zerolog.Logger
 	events chan func(*loop)
 
+	running atomic.Bool
+
 	mu   sync.Mutex
-	snap Snapshot
+	snap Snapshot // published by every apply, without Streamers
 }
+
+// snapshotWait bounds how long Snapshot waits for the loop to list the
+// streamers.
+const snapshotWait = 2 * time.Second
 
 // Snapshot is what the Engine knows, for status reporting.
 type Snapshot struct {
@@ -132,12 +139,29 @@ func (e *Engine) Alive(ctx context.Context) error {
 	}
 }
 
-// Snapshot returns a copy of what the Engine knows.
+// Snapshot returns a copy of what the Engine knows. The per-streamer list
+// is built by the loop on request rather than at every change: at 10,000
+// streamers it is over a megabyte, which farmd would otherwise keep live and
+// rebuild every poll for nobody (BENCHMARKS.md, memory). If the loop does not
+// answer within two seconds, Streamers is nil. Do not call it from OnPoll
+// or from the Chat, which run on the loop.
 func (e *Engine) Snapshot() Snapshot {
+	var streamers []StreamerStatus
+	if e.running.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), snapshotWait)
+		defer cancel()
+		reply := make(chan []StreamerStatus, 1)
+		if e.send(ctx, func(l *loop) { reply <- l.state.Streamers(l.opts.Now()) }) == nil {
+			select {
+			case streamers = <-reply:
+			case <-ctx.Done():
+			}
+		}
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := e.snap
-	s.Streamers = slices.Clone(s.Streamers)
+	s.Streamers = streamers
 	s.Wanted = slices.Clone(s.Wanted)
 	s.Unresolved = slices.Clone(s.Unresolved)
 	return s
@@ -199,6 +223,8 @@ type pollOutcome struct {
 }
 
 func (l *loop) run(ctx context.Context) error {
+	l.running.Store(true)
+	defer l.running.Store(false)
 	pollCtx, cancelPolls := context.WithCancel(ctx)
 	defer cancelPolls()
 	l.apply() // publish the empty state: nothing is wanted until observed
@@ -414,7 +440,6 @@ func (l *loop) apply() {
 		}
 	}
 	snap := Snapshot{
-		Streamers:  l.state.Streamers(now),
 		Wanted:     slices.Clone(wanted),
 		Unresolved: unresolved,
 		LastPoll:   l.lastPoll,
