@@ -369,11 +369,7 @@ func TestBannedChannelGivesSlotAway(t *testing.T) {
 func TestJoinRateLimitNeverExceeded(t *testing.T) {
 	const limit, window = 20, 400 * time.Millisecond
 	w := newWorld(t, irctest.Options{JoinLimit: limit, JoinWindow: window, EnforceJoinLimit: true})
-	var logins []string
-	for i := range 45 {
-		logins = append(logins, fmt.Sprintf("chan%02d", i))
-	}
-	w.add(true, logins...)
+	logins := w.addChannels(45)
 	p := start(t, w.yaml(cfg{streamers: logins}), func(t *tuning) {
 		prev := t.irc
 		t.irc = func(o *irc.Options) { prev(o); o.JoinLimit, o.JoinWindow = limit, window }

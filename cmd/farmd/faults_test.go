@@ -747,11 +747,7 @@ func TestValidateEndpointDownMidRun(t *testing.T) {
 func TestJoinLimitAcrossReconnects(t *testing.T) {
 	const limit, window = 20, 300 * time.Millisecond
 	w := newWorld(t, irctest.Options{JoinLimit: limit, JoinWindow: window, EnforceJoinLimit: true})
-	var logins []string
-	for i := range 15 {
-		logins = append(logins, fmt.Sprintf("chan%02d", i))
-	}
-	w.add(true, logins...)
+	logins := w.addChannels(15)
 	p := start(t, w.yaml(cfg{streamers: logins}), ircTune(func(o *irc.Options) {
 		o.JoinLimit, o.JoinWindow = limit, window
 		o.BackoffMin, o.BackoffMax = time.Millisecond, 2*time.Millisecond

@@ -60,6 +60,17 @@ func (w *world) add(live bool, logins ...string) {
 	}
 }
 
+// addChannels registers n live streamers named chan00, chan01, ... and
+// returns their logins.
+func (w *world) addChannels(n int) []string {
+	logins := make([]string, n)
+	for i := range logins {
+		logins[i] = fmt.Sprintf("chan%02d", i)
+	}
+	w.add(true, logins...)
+	return logins
+}
+
 // cfg is a test configuration; yaml renders it.
 type cfg struct {
 	streamers   []string
