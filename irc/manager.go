@@ -424,7 +424,8 @@ func (m *Manager) reconcile(c *conn) error {
 		if m.wantedSet[name] {
 			continue
 		}
-		if st.sent {
+		// A channel Twitch refused was never joined: nothing to leave.
+		if st.sent && st.state != StateUnavailable {
 			parts = append(parts, name)
 		}
 		delete(m.chans, name)

@@ -364,6 +364,9 @@ func TestBannedChannelGivesSlotAway(t *testing.T) {
 	if joins != 1 {
 		t.Errorf("alice JOINed %d times, want 1 (no retry for an hour)", joins)
 	}
+	if got := w.parts(); len(got) != 0 {
+		t.Errorf("PART lines %q: a refused channel was never joined, nothing to leave", got)
+	}
 }
 
 func TestJoinRateLimitNeverExceeded(t *testing.T) {
