@@ -3,7 +3,6 @@ package presence
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -139,31 +138,38 @@ func (e *Engine) Alive(ctx context.Context) error {
 	}
 }
 
-// Snapshot returns a copy of what the Engine knows. The per-streamer list
-// is built by the loop on request rather than at every change: at 10,000
-// streamers it is over a megabyte, which farmd would otherwise keep live and
-// rebuild every poll for nobody (BENCHMARKS.md, memory). If the loop does not
-// answer within two seconds, Streamers is nil. Do not call it from OnPoll
-// or from the Chat, which run on the loop.
-func (e *Engine) Snapshot() Snapshot {
-	var streamers []StreamerStatus
-	if e.running.Load() {
-		ctx, cancel := context.WithTimeout(context.Background(), snapshotWait)
-		defer cancel()
-		reply := make(chan []StreamerStatus, 1)
-		if e.send(ctx, func(l *loop) { reply <- l.state.Streamers(l.opts.Now()) }) == nil {
-			select {
-			case streamers = <-reply:
-			case <-ctx.Done():
-			}
-		}
-	}
+// Summary returns what the Engine knows except the per-streamer list: it
+// reads what the loop last published and never waits for the loop, so a
+// health check can call it as often as it likes.
+func (e *Engine) Summary() Snapshot {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := e.snap
-	s.Streamers = streamers
 	s.Wanted = slices.Clone(s.Wanted)
 	s.Unresolved = slices.Clone(s.Unresolved)
+	return s
+}
+
+// Snapshot returns Summary plus the per-streamer list. The list is built by
+// the loop on request rather than at every change: at 10,000 streamers it is
+// over a megabyte, which farmd would otherwise keep live and rebuild every
+// poll for nobody (BENCHMARKS.md, memory). If the loop does not answer within
+// two seconds, Streamers is nil. Do not call it from OnPoll or from the Chat,
+// which run on the loop.
+func (e *Engine) Snapshot() Snapshot {
+	s := e.Summary()
+	if !e.running.Load() {
+		return s
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), snapshotWait)
+	defer cancel()
+	reply := make(chan []StreamerStatus, 1)
+	if e.send(ctx, func(l *loop) { reply <- l.state.Streamers(l.opts.Now()) }) == nil {
+		select {
+		case s.Streamers = <-reply:
+		case <-ctx.Done():
+		}
+	}
 	return s
 }
 
@@ -503,9 +509,4 @@ func AutoInterval(n, bucket int) time.Duration {
 	//   <=> interval >= requests * 2 minutes / bucket
 	secs := (requests*120 + int64(bucket) - 1) / int64(bucket)
 	return max(time.Duration(secs)*time.Second, MinAutoInterval)
-}
-
-// String describes a PollResult for logs.
-func (r PollResult) String() string {
-	return fmt.Sprintf("%d/%d checked, %d live in %s", r.Checked, r.Watched, r.Live, r.End.Sub(r.Start))
 }

@@ -88,9 +88,6 @@ func (s *State) IDs() []string {
 	return ids
 }
 
-// Len reports how many streamers are watched.
-func (s *State) Len() int { return len(s.entries) }
-
 // Change is a streamer's liveness changing, as reported by Observe.
 type Change struct {
 	Streamer
