@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"os"
@@ -378,8 +377,8 @@ func (d *daemon) onPoll(r presence.PollResult) {
 		d.warned = true
 		d.log.Warn().Float64("requests_per_minute", rpm).Int("bucket", rl.Limit).Int("remaining", rl.Remaining).
 			Stringer("interval", r.Interval).
-			Stringer("suggested_interval", time.Duration(math.Ceil(float64((r.Watched+99)/100)*120/float64(rl.Limit)))*time.Second).
-			Msg("poll.interval spends more than half of the Helix rate limit; expect 429s and slower detection")
+			Stringer("suggested_interval", presence.AutoInterval(r.Watched, rl.Limit)).
+			Msg("poll.interval spends more than half of the Helix rate limit; expect 429s and slower detection (or set poll.interval: auto)")
 	}
 }
 

@@ -52,7 +52,7 @@ func newWorld(tb testing.TB, ircOpts irctest.Options) *world {
 	return &world{tw: tw, chat: chat}
 }
 
-// addLive registers streamers with Helix, live or not.
+// add registers streamers with Helix, live or not.
 func (w *world) add(live bool, logins ...string) {
 	for _, l := range logins {
 		w.tw.AddUser(l)
@@ -131,7 +131,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// daemon is farmd's real wiring (run) running in-process.
+// proc is farmd's real wiring (run) running in-process.
 type proc struct {
 	tb      testing.TB
 	path    string // config file
