@@ -87,6 +87,10 @@ func (e *events) snapshot() ([]Event, <-chan struct{}) {
 // count returns how many events of kind for channel ("" for any) were seen.
 func (e *events) count(kind EventKind, channel string) int {
 	list, _ := e.snapshot()
+	return countEvents(list, kind, channel)
+}
+
+func countEvents(list []Event, kind EventKind, channel string) int {
 	n := 0
 	for _, ev := range list {
 		if ev.Kind == kind && (channel == "" || ev.Channel == channel) {
@@ -103,12 +107,7 @@ func (e *events) waitEvent(tb testing.TB, kind EventKind, channel string, n int)
 	defer cancel()
 	for {
 		list, ch := e.snapshot()
-		got := 0
-		for _, ev := range list {
-			if ev.Kind == kind && (channel == "" || ev.Channel == channel) {
-				got++
-			}
-		}
+		got := countEvents(list, kind, channel)
 		if got >= n {
 			return
 		}
@@ -133,12 +132,19 @@ type running struct {
 // start runs New(o).Run and stops it at cleanup.
 func start(tb testing.TB, o Options) *running {
 	tb.Helper()
-	r := &running{ev: newEvents(), done: make(chan error, 1)}
-	o.OnEvent = r.ev.add
-	r.m = New(o)
+	return startManager(tb, New(o))
+}
+
+// startManager runs an existing Manager (made with New) and records its
+// events from now on.
+func startManager(tb testing.TB, m *Manager) *running {
+	tb.Helper()
+	ev := newEvents()
+	m.o.OnEvent = ev.add
+	r := &running{m: m, ev: ev, done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	go func() { r.done <- r.m.Run(ctx) }()
+	go func() { r.done <- m.Run(ctx) }()
 	tb.Cleanup(func() { r.stop(tb) })
 	return r
 }
@@ -273,8 +279,4 @@ func channelState(m *Manager, channel string) (ChannelStatus, bool) {
 		}
 	}
 	return ChannelStatus{}, false
-}
-
-func contextWithCancel() (context.Context, context.CancelFunc) {
-	return context.WithCancel(context.Background())
 }

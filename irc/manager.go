@@ -470,12 +470,14 @@ func (m *Manager) reconcile(c *conn) error {
 // channels for JOIN only, so PART gets a line per channel (PARTs are not
 // rate-limited).
 func (m *Manager) send(c *conn, cmd string, channels []string) error {
-	lines := batch(cmd, channels)
+	var lines []string
 	if cmd == "PART" {
-		lines = lines[:0]
+		lines = make([]string, 0, len(channels))
 		for _, name := range channels {
 			lines = append(lines, "PART #"+name)
 		}
+	} else {
+		lines = batch(cmd, channels)
 	}
 	for _, l := range lines {
 		if err := c.write(l); err != nil {
@@ -518,7 +520,7 @@ func (m *Manager) nextJoinWork() (time.Time, bool) {
 			at, ok = t, true
 		}
 	}
-	now := m.o.Now()
+	waiting := false
 	for _, name := range m.wanted {
 		st := m.chans[name]
 		switch st.state {
@@ -527,8 +529,12 @@ func (m *Manager) nextJoinWork() (time.Time, bool) {
 		case StateRetrying:
 			consider(st.retryAt)
 		case StateWaiting:
-			consider(m.limiter.NextFree(now))
+			waiting = true
 		}
+	}
+	if waiting {
+		// The same for every waiting channel: ask the limiter once.
+		consider(m.limiter.NextFree(m.o.Now()))
 	}
 	return at, ok
 }

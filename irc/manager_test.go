@@ -74,20 +74,6 @@ func TestNoJoinBeforeWelcome(t *testing.T) {
 	}
 }
 
-// startManager runs an existing Manager (made with New) and records its
-// events from now on.
-func startManager(tb testing.TB, m *Manager) *running {
-	tb.Helper()
-	ev := newEvents()
-	m.o.OnEvent = ev.add
-	r := &running{m: m, ev: ev, done: make(chan error, 1)}
-	ctx, cancel := contextWithCancel()
-	r.cancel = cancel
-	go func() { r.done <- m.Run(ctx) }()
-	tb.Cleanup(func() { r.stop(tb) })
-	return r
-}
-
 func TestJoinAndPart(t *testing.T) {
 	srv := newServer(t, irctest.Options{})
 	r := start(t, fastOptions(srv))

@@ -5,21 +5,29 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/farmd/farmd/irc"
+	"github.com/farmd/farmd/presence"
 )
 
 // Health reports whether farmd is doing its job: IRC is connected and a
 // poll succeeded within the last three intervals. When it is not, reason
 // says why in one line.
 func (s *Server) Health() (ok bool, reason string) {
+	return s.health(s.o.Chat.Status(), s.o.Presence.Summary(), s.o.Interval())
+}
+
+// health is Health on states already read, so that /status judges the
+// same snapshots it shows.
+func (s *Server) health(st irc.Status, snap presence.Snapshot, interval time.Duration) (ok bool, reason string) {
 	now := s.o.Now()
-	if st := s.o.Chat.Status(); !st.Connected {
+	if !st.Connected {
 		if st.Since.IsZero() {
 			return false, "irc disconnected (never connected yet)"
 		}
 		return false, fmt.Sprintf("irc disconnected since %s", st.Since.UTC().Format(time.RFC3339))
 	}
-	snap := s.o.Presence.Snapshot()
-	limit := 3 * s.o.Interval()
+	limit := 3 * interval
 	switch {
 	case snap.LastGood.IsZero() && snap.FailingFor.IsZero():
 		return false, "no poll finished yet"

@@ -160,8 +160,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	if !snap.LastGood.IsZero() {
 		gauge(descLastGood, float64(snap.LastGood.UnixNano())/1e9)
 	}
-	gauge(descCost, presence.RequestsPerMinute(len(snap.Streamers), o.Interval()))
-	gauge(descInterval, o.Interval().Seconds())
+	interval := o.Interval()
+	gauge(descCost, presence.RequestsPerMinute(len(snap.Streamers), interval))
+	gauge(descInterval, interval.Seconds())
 
 	ist := o.Chat.Status()
 	chans := map[irc.ChannelState]int{}

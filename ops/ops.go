@@ -27,6 +27,8 @@ import (
 
 // Presence is what ops reads of the presence engine.
 type Presence interface {
+	// Summary is cheap (no per-streamer list); /healthz uses it.
+	Summary() presence.Snapshot
 	Snapshot() presence.Snapshot
 }
 
@@ -74,7 +76,7 @@ func New(o Options) *Server {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /status", s.status)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{ErrorLog: nil}))
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("GET /{$}", s.index)
 	return s
 }

@@ -28,6 +28,11 @@ var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 type fakePresence struct{ snap presence.Snapshot }
 
 func (f *fakePresence) Snapshot() presence.Snapshot { return f.snap }
+func (f *fakePresence) Summary() presence.Snapshot {
+	s := f.snap
+	s.Streamers = nil
+	return s
+}
 
 type fakeChat struct{ st irc.Status }
 

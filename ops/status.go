@@ -75,7 +75,8 @@ func (s *Server) Status() Status {
 	ist := s.o.Chat.Status()
 	rl := s.o.API.RateLimit()
 	hs := s.o.API.Stats()
-	ok, reason := s.Health()
+	interval := s.o.Interval()
+	ok, reason := s.health(ist, snap, interval)
 	chans := make(map[string]irc.ChannelStatus, len(ist.Channels))
 	joined := []string{}
 	for _, c := range ist.Channels {
@@ -89,12 +90,12 @@ func (s *Server) Status() Status {
 		Connected: ist.Connected, Since: ist.Since,
 		Live: []string{}, Joined: joined,
 		LastPoll: snap.LastPoll, LastGoodPoll: snap.LastGood, PollError: oneLine(snap.LastError), FailingSince: snap.FailingFor,
-		Interval:   s.o.Interval().String(),
+		Interval:   interval.String(),
 		Unresolved: snap.Unresolved,
 		Streamers:  make([]Streamer, 0, len(snap.Streamers)),
 		RateLimit: RateLimit{
 			Known: rl.Known, Limit: rl.Limit, Remaining: rl.Remaining, Reset: rl.Reset,
-			RequestsPerMinute: presence.RequestsPerMinute(len(snap.Streamers), s.o.Interval()),
+			RequestsPerMinute: presence.RequestsPerMinute(len(snap.Streamers), interval),
 		},
 		IRC: IRCCounters{
 			Connects: ist.Connects, Disconnects: ist.Disconnects, ReconnectAttempts: ist.ReconnectAttempts,

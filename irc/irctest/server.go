@@ -348,7 +348,7 @@ func (s *Server) login(c *client, nick string) bool {
 func (s *Server) join(c *client, arg string) bool {
 	var chans []string
 	for _, ch := range strings.Split(strings.TrimPrefix(arg, ":"), ",") {
-		if ch = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(ch), "#")); ch != "" {
+		if ch = channelName(ch); ch != "" {
 			chans = append(chans, ch)
 		}
 	}
@@ -414,14 +414,18 @@ func (s *Server) join(c *client, arg string) bool {
 	return true
 }
 
+// channelName is a channel of a JOIN or PART argument without '#', lowercased.
+func channelName(s string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "#"))
+}
+
 // part echoes a PART of one or more channels.
 func (s *Server) part(c *client, arg string) {
 	var lines []string
 	s.mu.Lock()
 	nick := c.nick
 	for _, ch := range strings.Split(strings.TrimPrefix(arg, ":"), ",") {
-		ch = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(ch), "#"))
-		if ch == "" {
+		if ch = channelName(ch); ch == "" {
 			continue
 		}
 		delete(c.joined, ch)
@@ -491,12 +495,7 @@ func (s *Server) Flood(channel string, n int) {
 	channel = strings.TrimPrefix(strings.ToLower(channel), "#")
 	lines := make([]string, 0, n)
 	for i := range n {
-		u := fmt.Sprintf("viewer%d", i%997)
-		lines = append(lines, fmt.Sprintf("@badge-info=subscriber/12;badges=subscriber/12,premium/1;"+
-			"client-nonce=5b1c0f5e8d4f4f3c9a7e%04x;color=#1E90FF;display-name=%s;emotes=25:0-4;first-msg=0;flags=;"+
-			"id=8d3c7a6e-1f2b-4c5d-9e8f-%012x;mod=0;returning-chatter=0;room-id=12345;subscriber=1;"+
-			"tmi-sent-ts=%d;turbo=0;user-id=%d;user-type= :%s!%s@%s.tmi.twitch.tv PRIVMSG #%s :Kappa message number %d PogChamp",
-			i%65536, u, i, 1700000000000+int64(i), 100000+i%997, u, u, u, channel, i))
+		lines = append(lines, floodLine(channel, i, true))
 	}
 	for _, c := range s.open(true) {
 		s.write(c, lines...)
