@@ -87,6 +87,7 @@ type secretSource struct {
 	key, fileKey, env string
 }
 
+// secretsOf lists c's secrets: the client secret, then the IRC token.
 func secretsOf(c *Config) []secretSource {
 	return []secretSource{
 		{&c.Twitch.ClientSecret, &c.Twitch.ClientSecretFile,
@@ -117,11 +118,6 @@ func resolveSecret(s secretSource, dir string, getenv func(string) string, lines
 		return
 	}
 	v, msg := readSecretFile(*s.file, dir, getenv)
-	if msg == "" {
-		if m := checkSecretValue(stripOAuth(v)); m != "" {
-			msg = fmt.Sprintf("the secret in %q %s", expandedPath(*s.file, dir, getenv), m)
-		}
-	}
 	if msg != "" {
 		ps.add(Problem{Field: s.fileField, Line: lines[s.fileField], Msg: msg})
 		return
@@ -129,8 +125,9 @@ func resolveSecret(s secretSource, dir string, getenv func(string) string, lines
 	*s.value, *s.file = Secret(v), ""
 }
 
-// readSecretFile reads a secret file and trims one trailing newline. It
-// returns the value, or a message naming the path (never the contents).
+// readSecretFile reads a secret file, trims one trailing newline and checks
+// the value. It returns the value, or a message naming the path (never the
+// contents).
 func readSecretFile(raw, dir string, getenv func(string) string) (string, string) {
 	path, missing := expand(raw, getenv)
 	if missing != "" {
@@ -164,16 +161,10 @@ func readSecretFile(raw, dir string, getenv func(string) string) (string, string
 	if v == "" {
 		return "", fmt.Sprintf("%q is empty", path)
 	}
-	return v, ""
-}
-
-// expandedPath is the path readSecretFile reads, for messages.
-func expandedPath(raw, dir string, getenv func(string) string) string {
-	p, _ := expand(raw, getenv)
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(dir, p)
+	if m := checkSecretValue(stripOAuth(v)); m != "" {
+		return "", fmt.Sprintf("the secret in %q %s", path, m)
 	}
-	return p
+	return v, ""
 }
 
 // expand replaces $VAR and ${VAR} in s through getenv. It returns the name

@@ -52,8 +52,8 @@ func validate(c *Config, lines map[string]int, ps *problems) {
 	case hasSpaceOrControl(id):
 		add("twitch.client_id", "must not contain spaces or control characters")
 	}
-	validateSecret(add, c.Twitch.ClientSecret, c.Twitch.ClientSecretFile,
-		"twitch.client_secret", "client_secret", "client_secret_file", EnvClientSecret, false)
+	secrets := secretsOf(c)
+	validateSecret(add, secrets[0], false)
 	validateURL(add, "twitch.auth_url", c.Twitch.AuthURL)
 	validateURL(add, "twitch.helix_url", c.Twitch.HelixURL)
 
@@ -63,8 +63,7 @@ func validate(c *Config, lines map[string]int, ps *problems) {
 	case !ValidLogin(u):
 		add("irc.username", "%s %s", quote(u), loginRule)
 	}
-	validateSecret(add, c.IRC.Token, c.IRC.TokenFile,
-		"irc.token", "token", "token_file", EnvIRCToken, true)
+	validateSecret(add, secrets[1], true)
 	if err := checkHostPort(c.IRC.Address, false); err != "" {
 		add("irc.address", "%s is not host:port (e.g. %s): %s", quote(c.IRC.Address), DefaultIRCAddress, err)
 	}
@@ -97,19 +96,19 @@ func validate(c *Config, lines map[string]int, ps *problems) {
 
 // validateSecret checks one secret and its *_file. The value is never put
 // in a message.
-func validateSecret(add func(field, format string, args ...any), s Secret, file, field, key, fileKey, env string, oauth bool) {
-	switch {
-	case s != "" && file != "":
-		add(field, "set only one of %s and %s", key, fileKey)
-	case s == "" && file == "":
-		add(field, "required (set %s, %s, or the environment variable %s)", key, fileKey, env)
-	case s != "":
-		v := string(s)
+func validateSecret(add func(field, format string, args ...any), s secretSource, oauth bool) {
+	switch value, file := *s.value, *s.file; {
+	case value != "" && file != "":
+		add(s.field, "set only one of %s and %s", s.key, s.fileKey)
+	case value == "" && file == "":
+		add(s.field, "required (set %s, %s, or the environment variable %s)", s.key, s.fileKey, s.env)
+	case value != "":
+		v := string(value)
 		if oauth {
 			v = stripOAuth(v)
 		}
 		if msg := checkSecretValue(v); msg != "" {
-			add(field, "%s", msg)
+			add(s.field, "%s", msg)
 		}
 	}
 }

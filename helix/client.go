@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/farmd/farmd/presence"
@@ -197,7 +198,7 @@ func New(o Options) *Client {
 			TokenURL:     c.authURL + "/token",
 			// The default AuthStyle tries HTTP Basic and then form
 			// fields: two requests per token. Twitch wants the form.
-			AuthStyle: oauth2AuthStyleInParams,
+			AuthStyle: oauth2.AuthStyleInParams,
 		},
 		lock: make(chan struct{}, 1),
 	}
@@ -263,11 +264,6 @@ func (c *Client) Stats() Stats {
 		st.Responses[ep] = cp
 	}
 	return st
-}
-
-// TokenRenewals returns how many app tokens the client has obtained.
-func (c *Client) TokenRenewals() int64 {
-	return c.stats.tokenFetches.Load()
 }
 
 // sleepCtx waits d or until ctx is done.

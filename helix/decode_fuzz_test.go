@@ -47,6 +47,9 @@ func FuzzDecodeUsers(f *testing.F) {
 			}
 			return
 		}
+		if users == nil {
+			t.Fatal("nil users without error")
+		}
 		for i, u := range users {
 			if u.ID == "" || u.Login == "" {
 				t.Errorf("user %d accepted without id or login", i)

@@ -13,8 +13,6 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 )
 
-const oauth2AuthStyleInParams = oauth2.AuthStyleInParams
-
 // maxRenewMargin bounds how long before its expiry an app token is replaced.
 const maxRenewMargin = 5 * time.Minute
 
@@ -145,16 +143,33 @@ func (ts *tokenSource) store(tok *oauth2.Token, took time.Duration) string {
 	return tok.AccessToken
 }
 
+// withAppToken calls f with the app token. If f's error matches
+// ErrUnauthorized (the token was revoked), the token is dropped and f is
+// called once more with a new one.
+func (c *Client) withAppToken(ctx context.Context, endpoint string, f func(tok string) error) error {
+	for renewed := false; ; renewed = true {
+		tok, err := c.tokens.get(ctx)
+		if err != nil {
+			return err
+		}
+		err = f(tok)
+		if errors.Is(err, ErrUnauthorized) && !renewed {
+			c.log.Info().Str("endpoint", endpoint).Msg("app token rejected, fetching a new one")
+			c.tokens.invalidate(tok)
+			continue
+		}
+		return err
+	}
+}
+
 // doHelix sends a GET to the Helix endpoint with the app token, renewing
 // the token and retrying once if Helix answers 401.
 func (c *Client) doHelix(ctx context.Context, endpoint string, query string) ([]byte, error) {
 	u := c.helixURL + "/" + endpoint + "?" + query
-	for renewed := false; ; renewed = true {
-		tok, err := c.tokens.get(ctx)
-		if err != nil {
-			return nil, err
-		}
-		body, err := c.do(ctx, endpoint, func(ctx context.Context) (*http.Request, error) {
+	var body []byte
+	err := c.withAppToken(ctx, endpoint, func(tok string) error {
+		var err error
+		body, err = c.do(ctx, endpoint, func(ctx context.Context) (*http.Request, error) {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 			if err != nil {
 				return nil, err
@@ -163,13 +178,9 @@ func (c *Client) doHelix(ctx context.Context, endpoint string, query string) ([]
 			req.Header.Set("Authorization", "Bearer "+tok)
 			return req, nil
 		})
-		if errors.Is(err, ErrUnauthorized) && !renewed {
-			c.log.Info().Str("endpoint", endpoint).Msg("app token rejected, fetching a new one")
-			c.tokens.invalidate(tok)
-			continue
-		}
-		return body, err
-	}
+		return err
+	})
+	return body, err
 }
 
 // tokenTTL is the token's lifetime from its "expires_in" field

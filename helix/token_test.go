@@ -30,8 +30,8 @@ func TestTokenFetchedOnceAndReused(t *testing.T) {
 	if got := e.srv.BasicAuthTokenRequests(); got != 0 {
 		t.Errorf("token requests with HTTP Basic: got %d, want 0", got)
 	}
-	if got := e.c.TokenRenewals(); got != 1 {
-		t.Errorf("TokenRenewals: got %d, want 1", got)
+	if got := e.c.Stats().TokenFetches; got != 1 {
+		t.Errorf("Stats().TokenFetches: got %d, want 1", got)
 	}
 	form := e.srv.Requests(helixtest.EndpointToken)[0]
 	if form.Get("grant_type") != "client_credentials" || form.Get("client_id") != e.srv.ClientID() {

@@ -53,8 +53,8 @@ func ValidLogin(s string) bool {
 }
 
 // ResolveLogins returns the users Twitch knows among logins (trimmed,
-// lowercased, a leading '#' dropped, deduplicated), 100 logins to a /users request, requests sent one after
-// another. Logins Twitch does not know are absent, and so are malformed
+// lowercased, a leading '#' dropped, deduplicated), 100 logins to a /users
+// request, requests sent one after another. Logins Twitch does not know are absent, and so are malformed
 // ones, which are never sent because Helix would reject the whole request
 // for them. After a failed request the result is partial and err says why.
 func (c *Client) ResolveLogins(ctx context.Context, logins []string) ([]presence.Streamer, error) {

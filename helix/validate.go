@@ -59,22 +59,16 @@ func (c *Client) ValidateToken(ctx context.Context, token string) (*TokenInfo, e
 // is none. If Twitch rejects it (revoked), it is dropped and a new one is
 // fetched and validated, once.
 func (c *Client) ValidateAppToken(ctx context.Context) (*TokenInfo, error) {
-	for renewed := false; ; renewed = true {
-		tok, err := c.tokens.get(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("validate app token: %w", err)
-		}
-		info, err := c.validate(ctx, tok)
-		if errors.Is(err, ErrUnauthorized) && !renewed {
-			c.log.Info().Msg("app token rejected by validate, fetching a new one")
-			c.tokens.invalidate(tok)
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("validate app token: %w", err)
-		}
-		return info, nil
+	var info *TokenInfo
+	err := c.withAppToken(ctx, endpointValidate, func(tok string) error {
+		var err error
+		info, err = c.validate(ctx, tok)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("validate app token: %w", err)
 	}
+	return info, nil
 }
 
 func (c *Client) validate(ctx context.Context, token string) (*TokenInfo, error) {

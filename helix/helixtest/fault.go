@@ -60,13 +60,6 @@ func (s *Server) Release() {
 	s.release = make(chan struct{})
 }
 
-// Hung returns how many requests a Hang fault currently blocks.
-func (s *Server) Hung() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hung
-}
-
 // WaitHung waits until at least n requests in all (since the server
 // started, released or not) have been hung by a Hang fault, or ctx is done.
 // Counting in all makes "wait for the next wave, then Release" race-free.
@@ -104,15 +97,6 @@ func (s *Server) nextFault(endpoint string) *Fault {
 	return &cp
 }
 
-// setHung changes the hung counts and wakes WaitHung. s.mu is held.
-func (s *Server) setHung(delta int) {
-	s.hung += delta
-	if delta > 0 {
-		s.hungTotal += delta
-	}
-	s.notify()
-}
-
 // applyFault carries out f and reports whether it answered (or abandoned)
 // the request.
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, endpoint string, f *Fault) bool {
@@ -130,13 +114,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, endpoint str
 	if f.Hang {
 		s.mu.Lock()
 		rel := s.release
-		s.setHung(1)
+		s.hungTotal++
+		s.notify() // wakes WaitHung
 		s.mu.Unlock()
-		defer func() {
-			s.mu.Lock()
-			s.setHung(-1)
-			s.mu.Unlock()
-		}()
 		select {
 		case <-rel:
 		case <-r.Context().Done():

@@ -3,6 +3,7 @@ package helixtest
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -79,9 +80,9 @@ func (s *Server) helix(h http.HandlerFunc) http.HandlerFunc {
 
 // bearer extracts the token from "Bearer <token>".
 func bearer(h string) (string, bool) {
-	const p = "Bearer "
-	if len(h) <= len(p) || h[:len(p)] != p {
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || tok == "" {
 		return "", false
 	}
-	return h[len(p):], true
+	return tok, true
 }

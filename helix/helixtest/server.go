@@ -71,8 +71,7 @@ type Server struct {
 	requests    map[string][]url.Values
 	inFlight    map[string]int
 	maxInFlight map[string]int
-	hung        int
-	hungTotal   int
+	hungTotal   int // requests ever hung by a Hang fault
 	changed     chan struct{}
 	release     chan struct{}
 	faults      map[string][]*Fault
