@@ -12,6 +12,7 @@ import (
 	twitch "github.com/gempir/go-twitch-irc/v4"
 	"github.com/rs/zerolog"
 
+	"github.com/farmd/farmd/backoff"
 	"github.com/farmd/farmd/presence"
 )
 
@@ -36,7 +37,7 @@ type chanState struct {
 	sent    bool
 	sentAt  time.Time
 	retryAt time.Time
-	retry   Backoff
+	retry   backoff.Backoff
 }
 
 // Manager keeps the account in the wanted channels. Create it with New,
@@ -60,7 +61,7 @@ type Manager struct {
 	wantedSet map[string]bool
 	chans     map[string]*chanState
 	limiter   *JoinLimiter
-	backoff   Backoff
+	backoff   backoff.Backoff
 	connected bool
 	connSince time.Time
 	counters  Status
@@ -85,7 +86,7 @@ func New(o Options) *Manager {
 		// A tenth of the window as margin: Twitch counts JOINs when they
 		// arrive, and network jitter can bring two batches closer.
 		limiter: NewJoinLimiter(o.JoinLimit, o.JoinWindow+o.JoinWindow/10),
-		backoff: Backoff{Min: o.BackoffMin, Max: o.BackoffMax, Jitter: 0.3},
+		backoff: backoff.Backoff{Min: o.BackoffMin, Max: o.BackoffMax, Jitter: 0.3},
 	}
 	m.connSince = o.Now()
 	return m
@@ -377,7 +378,7 @@ func (m *Manager) applyWanted() {
 		if m.chans[name] == nil {
 			m.chans[name] = &chanState{
 				state: StateWaiting, since: now, reason: "not joined yet",
-				retry: Backoff{Min: m.o.JoinTimeout, Max: m.o.JoinRetryMax},
+				retry: backoff.Backoff{Min: m.o.JoinTimeout, Max: m.o.JoinRetryMax},
 			}
 		}
 	}

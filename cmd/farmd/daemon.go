@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/farmd/farmd/backoff"
 	"github.com/farmd/farmd/config"
 	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/irc"
@@ -28,13 +29,13 @@ type tuning struct {
 	irc            func(*irc.Options)
 	helix          func(*helix.Options)
 	validateEvery  time.Duration // Twitch requires hourly validation
-	startupBackoff irc.Backoff
+	startupBackoff backoff.Backoff
 }
 
 func defaultTuning() tuning {
 	return tuning{
 		validateEvery:  time.Hour,
-		startupBackoff: irc.Backoff{Min: time.Second, Max: time.Minute, Jitter: 0.2},
+		startupBackoff: backoff.Backoff{Min: time.Second, Max: time.Minute, Jitter: 0.2},
 	}
 }
 

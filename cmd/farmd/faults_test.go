@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/farmd/farmd/backoff"
 	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/helix/helixtest"
 	"github.com/farmd/farmd/irc"
@@ -430,7 +431,7 @@ func TestSIGTERMWhileBusy(t *testing.T) {
 			setup: func(t *testing.T, w *world) (cfg, func(*tuning)) {
 				w.add(true, "alice")
 				w.tw.Fail(helixtest.EndpointToken, helixtest.Fault{Status: 503})
-				return cfg{streamers: []string{"alice"}}, func(t *tuning) { t.startupBackoff = irc.Backoff{Min: time.Hour, Max: time.Hour} }
+				return cfg{streamers: []string{"alice"}}, func(t *tuning) { t.startupBackoff = backoff.Backoff{Min: time.Hour, Max: time.Hour} }
 			},
 			busy: func(t *testing.T, w *world, p *proc) {
 				waitLog(t, p, "fetching an app token failed; retrying")

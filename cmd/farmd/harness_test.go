@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/farmd/farmd/backoff"
 	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/helix/helixtest"
 	"github.com/farmd/farmd/irc"
@@ -146,7 +147,7 @@ type proc struct {
 // testTuning shortens the daemon's internal timings so that minutes of
 // behaviour take milliseconds.
 func testTuning(t *tuning) {
-	t.startupBackoff = irc.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond}
+	t.startupBackoff = backoff.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond}
 	t.irc = func(o *irc.Options) {
 		o.BackoffMin, o.BackoffMax = 10*time.Millisecond, 100*time.Millisecond
 		o.JoinTimeout, o.JoinRetryMax = 2*time.Second, 4*time.Second

@@ -1,4 +1,7 @@
-package irc
+// Package backoff computes the delays between retries: exponential growth
+// with jitter, one rule for every retry loop in farmd (the IRC reconnects
+// and unconfirmed JOINs, Helix requests, startup checks).
+package backoff
 
 import (
 	"math/rand/v2"
