@@ -1,0 +1,46 @@
+package testkit
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestLogBufferWaitContains(t *testing.T) {
+	b := NewLogBuffer()
+	go func() {
+		time.Sleep(5 * time.Millisecond)
+		log := b.Logger()
+		log.Info().Msg("hello there")
+	}()
+	b.WaitContains(t, "hello there")
+	if got := b.String(); got == "" {
+		t.Fatal("String() is empty after a write")
+	}
+}
+
+func TestClockSleepAdvances(t *testing.T) {
+	c := NewClock()
+	start := c.Now()
+	if err := c.Sleep(context.Background(), 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(time.Second)
+	if got, want := c.Now().Sub(start), 4*time.Second; got != want {
+		t.Errorf("clock moved %v, want %v", got, want)
+	}
+	if got := c.Sleeps(); len(got) != 1 || got[0] != 3*time.Second {
+		t.Errorf("Sleeps() = %v, want [3s]", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Sleep(ctx, time.Second); err == nil {
+		t.Error("Sleep with a cancelled context returned nil")
+	}
+}
+
+func TestTail(t *testing.T) {
+	if got, want := Tail("a\nb\nc\n", 2), "b\nc"; got != want {
+		t.Errorf("Tail = %q, want %q", got, want)
+	}
+}
