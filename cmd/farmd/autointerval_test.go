@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/farmd/farmd/internal/testkit"
 	"github.com/farmd/farmd/irc/irctest"
 	"github.com/farmd/farmd/ops"
 )
@@ -25,7 +26,7 @@ func TestAutoIntervalCostVisible(t *testing.T) {
 	base := "http://" + addr
 
 	var st ops.Status
-	eventually(t, "/status after the first poll", func() bool {
+	testkit.Eventually(t, "/status after the first poll", func() bool {
 		code, body := httpGet(t, base+"/status")
 		if code != http.StatusOK {
 			t.Fatalf("/status: %d", code)
@@ -48,7 +49,7 @@ func TestAutoIntervalCostVisible(t *testing.T) {
 	logs := p.stderr.String()
 	for _, want := range []string{`"interval":"5s"`, `"interval_auto":true`, `"helix_requests_per_poll":1`, `"helix_requests_per_minute":12`} {
 		if !strings.Contains(logs, want) {
-			t.Errorf("start log lacks %s:\n%s", want, tail(logs, 2000))
+			t.Errorf("start log lacks %s:\n%s", want, testkit.Tail(logs, 2000))
 		}
 	}
 }

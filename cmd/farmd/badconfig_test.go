@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/farmd/farmd/helix"
+	"github.com/farmd/farmd/internal/testkit"
 	"github.com/farmd/farmd/irc"
 )
 
@@ -74,7 +75,7 @@ func TestBadConfigsExit2WithoutNetwork(t *testing.T) {
 		for _, mode := range []string{"run", "check"} {
 			t.Run(filepath.Base(file)+"/"+mode, func(t *testing.T) {
 				want := wantOf(t, file)
-				var stdout, stderr syncBuffer
+				var stdout, stderr testkit.LogBuffer
 				args := []string{"--config", file, "--log-format", "json"}
 				if mode == "check" {
 					args = append(args, "--check")
@@ -101,7 +102,7 @@ func TestBadConfigsExit2WithoutNetwork(t *testing.T) {
 }
 
 func TestCheckValidConfig(t *testing.T) {
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.LogBuffer
 	code := run(context.Background(), environment{
 		args: []string{"--config", "../../config.example.yaml", "--check"},
 		getenv: func(k string) string {
@@ -131,7 +132,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			var stdout, stderr syncBuffer
+			var stdout, stderr testkit.LogBuffer
 			code := run(context.Background(), environment{args: tc.args, getenv: func(string) string { return "" }, stdout: &stdout, stderr: &stderr})
 			if code != exitConfig {
 				t.Fatalf("exit code %d, want 2", code)
@@ -144,7 +145,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.LogBuffer
 	if code := run(context.Background(), environment{args: []string{"--version"}, stdout: &stdout, stderr: &stderr}); code != exitOK {
 		t.Fatalf("exit code %d", code)
 	}

@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/farmd/farmd/internal/testkit"
 	"github.com/farmd/farmd/irc/irctest"
 )
 
 // TestDemo runs --demo in-process until it has joined a channel and been
 // refused one, then stops it.
 func TestDemo(t *testing.T) {
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.LogBuffer
 	signals := make(chan os.Signal, 1)
 	done := make(chan int, 1)
 	go func() {
@@ -27,7 +28,7 @@ func TestDemo(t *testing.T) {
 			stdout: &stdout, stderr: &stderr, signals: signals,
 		})
 	}()
-	eventually(t, "the demo to join a channel and skip the banned one", func() bool {
+	testkit.Eventually(t, "the demo to join a channel and skip the banned one", func() bool {
 		log := stderr.String()
 		return strings.Contains(log, `"message":"joined"`) && strings.Contains(log, "twitch refuses this channel") &&
 			strings.Contains(log, "twitch does not know this login")
@@ -64,7 +65,7 @@ func TestBinary(t *testing.T) {
 	c := cfg{streamers: []string{"alice"}, interval: "100ms"}
 	path := filepath.Join(t.TempDir(), "farmd.yaml")
 	writeFile(t, path, w.yaml(c))
-	var stderr syncBuffer
+	var stderr testkit.LogBuffer
 	cmd := exec.Command(bin, "--config", path, "--log-format", "json")
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -78,7 +79,7 @@ func TestBinary(t *testing.T) {
 			<-exited
 		}
 	}()
-	p := &proc{tb: t, stderr: syncBuffer{}}
+	p := &proc{tb: t, stderr: testkit.LogBuffer{}}
 	w.waitJoined(t, p, "alice")
 
 	c.streamers = []string{"alice", "bob"}
@@ -99,7 +100,7 @@ func TestBinary(t *testing.T) {
 	case err := <-exited:
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
-			t.Fatalf("exit code %d, want 0; log:\n%s", exitErr.ExitCode(), tail(stderr.String(), 20))
+			t.Fatalf("exit code %d, want 0; log:\n%s", exitErr.ExitCode(), testkit.Tail(stderr.String(), 20))
 		} else if err != nil {
 			t.Fatal(err)
 		}

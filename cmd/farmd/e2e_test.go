@@ -14,6 +14,7 @@ import (
 
 	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/helix/helixtest"
+	"github.com/farmd/farmd/internal/testkit"
 	"github.com/farmd/farmd/irc"
 	"github.com/farmd/farmd/irc/irctest"
 )
@@ -181,7 +182,7 @@ func TestAppTokenRenewedAfter401(t *testing.T) {
 		t.Fatalf("%d token requests before revocation, want 1", n)
 	}
 	w.tw.RevokeAppTokens()
-	eventually(t, "a new app token", func() bool { return w.tw.Count(helixtest.EndpointToken) == 2 })
+	testkit.Eventually(t, "a new app token", func() bool { return w.tw.Count(helixtest.EndpointToken) == 2 })
 	w.polls(t, 3)
 	if n := w.tw.Count(helixtest.EndpointToken); n != 2 {
 		t.Errorf("%d token requests, want 2 (one renewal)", n)
@@ -236,7 +237,7 @@ func TestHelixFaultsNeverPart(t *testing.T) {
 			}
 			log := p.stderr.String()
 			if !strings.Contains(log, "poll failed; streamers not checked keep their state") {
-				t.Fatalf("the failure was not logged:\n%s", tail(log, 10))
+				t.Fatalf("the failure was not logged:\n%s", testkit.Tail(log, 10))
 			}
 			if n := strings.Count(log, "poll failed;"); n != 1 {
 				t.Errorf("a lasting failure logged %d times, want once (repeats are rate-limited)", n)
@@ -291,7 +292,7 @@ func TestRejectedIRCLoginExits1(t *testing.T) {
 		t.Errorf("%d IRC connections, want 1 (no reconnect loop)", n)
 	}
 	if log := p.stderr.String(); !strings.Contains(log, "IRC token was rejected") {
-		t.Errorf("log does not say the IRC token was rejected:\n%s", tail(log, 5))
+		t.Errorf("log does not say the IRC token was rejected:\n%s", testkit.Tail(log, 5))
 	}
 }
 
@@ -308,7 +309,7 @@ func TestIRCTokenValidation(t *testing.T) {
 			t.Errorf("%d IRC connections, want 0", n)
 		}
 		if log := p.stderr.String(); !strings.Contains(log, "irc.token is invalid or expired") {
-			t.Errorf("log does not explain:\n%s", tail(log, 5))
+			t.Errorf("log does not explain:\n%s", testkit.Tail(log, 5))
 		}
 	})
 	t.Run("token of another account exits 2", func(t *testing.T) {
@@ -341,7 +342,7 @@ func TestHourlyValidationRevokedIRCTokenExits1(t *testing.T) {
 	w.add(true, "alice")
 	p := start(t, w.yaml(cfg{streamers: []string{"alice"}}), func(t *tuning) { t.validateEvery = 50 * time.Millisecond })
 	w.waitJoined(t, p, "alice")
-	eventually(t, "a second validation", func() bool { return w.tw.Count(helixtest.EndpointValidate) >= 4 })
+	testkit.Eventually(t, "a second validation", func() bool { return w.tw.Count(helixtest.EndpointValidate) >= 4 })
 	w.tw.Fail(helixtest.EndpointValidate, helixtest.Fault{Times: 1000, Status: 401, Message: "invalid access token"})
 	if code := p.wait(); code != exitFatal {
 		t.Fatalf("exit code %d, want %d", code, exitFatal)
@@ -415,7 +416,7 @@ func TestSIGHUPReload(t *testing.T) {
 	// An invalid file is logged and the running configuration kept.
 	writeFile(t, p.path, "twitch: [this is not valid\n")
 	p.signals <- syscall.SIGHUP
-	eventually(t, "the failed reload to be logged", func() bool {
+	testkit.Eventually(t, "the failed reload to be logged", func() bool {
 		return strings.Contains(p.stderr.String(), "reload failed; keeping the running configuration")
 	})
 	w.polls(t, 3)
@@ -456,7 +457,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	p := start(t, w.yaml(cfg{streamers: []string{"alice"}}), func(t *tuning) { t.validateEvery = 20 * time.Millisecond })
 	w.waitJoined(t, p, "alice")
 	w.tw.RevokeAppTokens() // a renewal
-	eventually(t, "a renewal", func() bool { return w.tw.Count(helixtest.EndpointToken) >= 2 })
+	testkit.Eventually(t, "a renewal", func() bool { return w.tw.Count(helixtest.EndpointToken) >= 2 })
 	w.chat.Drop() // a reconnect
 	ctx, cancel := context.WithTimeout(context.Background(), waitMax)
 	defer cancel()

@@ -17,14 +17,15 @@ import (
 	"github.com/farmd/farmd/backoff"
 	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/helix/helixtest"
+	"github.com/farmd/farmd/internal/testkit"
 	"github.com/farmd/farmd/irc"
 	"github.com/farmd/farmd/irc/irctest"
 )
 
-// The fault matrix of issue 4 that e2e_test.go does not cover yet. Each test
-// drives the real wiring (run) against helixtest and irctest.
+// The fault matrix beyond e2e_test.go's behaviours: each test drives the real
+// wiring (run) against helixtest and irctest. RELIABILITY.md lists them.
 
-// chain runs tuning functions in order.
+// chain applies each non-nil tuning in order.
 func chain(fs ...func(*tuning)) func(*tuning) {
 	return func(t *tuning) {
 		for _, f := range fs {
@@ -60,7 +61,7 @@ var shortHelix = helixTune(func(o *helix.Options) {
 // waitLog waits until the daemon's log contains s.
 func waitLog(tb testing.TB, p *proc, s string) {
 	tb.Helper()
-	eventually(tb, fmt.Sprintf("log %q", s), func() bool { return strings.Contains(p.stderr.String(), s) })
+	testkit.Eventually(tb, fmt.Sprintf("log %q", s), func() bool { return strings.Contains(p.stderr.String(), s) })
 }
 
 // TestHelixHostileAnswersNeverPart extends TestHelixFaultsNeverPart to
@@ -151,7 +152,7 @@ func TestTokenEndpointDown(t *testing.T) {
 		p := start(t, w.yaml(cfg{streamers: []string{"alice"}}), nil)
 		w.waitJoined(t, p, "alice")
 		if !strings.Contains(p.stderr.String(), "fetching an app token failed; retrying") {
-			t.Errorf("no retry logged:\n%s", tail(p.stderr.String(), 10))
+			t.Errorf("no retry logged:\n%s", testkit.Tail(p.stderr.String(), 10))
 		}
 		if code := p.stop(); code != exitOK {
 			t.Errorf("exit code %d, want 0", code)
@@ -172,7 +173,7 @@ func TestTokenEndpointDown(t *testing.T) {
 		for i := 1; i <= cycles; i++ {
 			p.signals <- syscall.SIGHUP // reload: poll now
 			want := base + i*helix.DefaultMaxAttempts
-			eventually(t, fmt.Sprintf("%d token requests", want), func() bool { return w.tw.Count(helixtest.EndpointToken) >= want })
+			testkit.Eventually(t, fmt.Sprintf("%d token requests", want), func() bool { return w.tw.Count(helixtest.EndpointToken) >= want })
 		}
 		waitLog(t, p, "poll failed")
 		if got := w.parts(); len(got) != 0 {
@@ -212,7 +213,7 @@ func TestIRCConnectionFaults(t *testing.T) {
 		_ = ln.Close()
 		conf := strings.Replace(w.yaml(cfg{streamers: []string{"alice"}}), w.chat.Addr(), addr, 1)
 		p := start(t, conf, fast)
-		eventually(t, "three refused attempts", func() bool {
+		testkit.Eventually(t, "three refused attempts", func() bool {
 			return strings.Count(p.stderr.String(), "connection attempt failed, reconnecting") >= 3
 		})
 		newFaultProxy(t, addr, w.chat.Addr())
@@ -230,7 +231,7 @@ func TestIRCConnectionFaults(t *testing.T) {
 		p := start(t, conf, fast)
 		px.waitAccepted(3) // three attempts timed out waiting for 001
 		if !strings.Contains(p.stderr.String(), "no welcome (001)") {
-			t.Errorf("the welcome timeout was not logged:\n%s", tail(p.stderr.String(), 5))
+			t.Errorf("the welcome timeout was not logged:\n%s", testkit.Tail(p.stderr.String(), 5))
 		}
 		px.setMode(proxyForward)
 		w.waitJoined(t, p, "alice")
@@ -250,7 +251,7 @@ func TestIRCConnectionFaults(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), waitMax)
 		defer cancel()
 		if err := w.chat.Wait(ctx, func(s *irctest.Server) bool { return s.Logins() >= 2 }); err != nil {
-			t.Fatalf("no new login after the connection went half-open: %v\n%s", err, tail(p.stderr.String(), 10))
+			t.Fatalf("no new login after the connection went half-open: %v\n%s", err, testkit.Tail(p.stderr.String(), 10))
 		}
 		w.waitJoined(t, p, "alice", "bob")
 		if !strings.Contains(p.stderr.String(), "no answer to PING") {
@@ -274,7 +275,7 @@ func TestJoinEchoNeverArrives(t *testing.T) {
 		o.JoinTimeout, o.JoinRetryMax = 50*time.Millisecond, 100*time.Millisecond
 	}))
 	w.waitJoined(t, p, "bob")
-	eventually(t, "three JOINs of alice", func() bool {
+	testkit.Eventually(t, "three JOINs of alice", func() bool {
 		n := 0
 		for _, r := range w.chat.JoinLog() {
 			if slices.Contains(r.Channels, "alice") {
@@ -317,11 +318,11 @@ func TestThousandDrops(t *testing.T) {
 		}
 		before := w.chat.Logins()
 		w.chat.Drop()
-		waitServer(t, w.chat, fmt.Sprintf("drop %d: a new login", i), func(s *irctest.Server) bool { return s.Logins() > before })
+		testkit.WaitChat(t, w.chat, fmt.Sprintf("drop %d: a new login", i), func(s *irctest.Server) bool { return s.Logins() > before })
 		loggedIn := time.Now()
 		// Joined after this login: both channels JOINed since it, and the
 		// server sees exactly them joined.
-		waitServer(t, w.chat, fmt.Sprintf("drop %d: rejoined %v", i, want), func(s *irctest.Server) bool {
+		testkit.WaitChat(t, w.chat, fmt.Sprintf("drop %d: rejoined %v", i, want), func(s *irctest.Server) bool {
 			return s.Logins() == before+1 && slices.Equal(s.Joined(), want) && rejoined(s.Received(), want)
 		})
 		slowest = max(slowest, time.Since(loggedIn))
@@ -422,7 +423,7 @@ func TestSIGTERMWhileBusy(t *testing.T) {
 				return cfg{streamers: logins}, ircTune(func(o *irc.Options) { o.JoinLimit, o.JoinWindow = 20, time.Hour })
 			},
 			busy: func(t *testing.T, w *world, p *proc) {
-				eventually(t, "20 channels joined", func() bool { return len(w.chat.Joined()) == 20 })
+				testkit.Eventually(t, "20 channels joined", func() bool { return len(w.chat.Joined()) == 20 })
 			},
 			parts: 20,
 		},
@@ -445,7 +446,7 @@ func TestSIGTERMWhileBusy(t *testing.T) {
 			p := start(t, w.yaml(c), tune)
 			tc.busy(t, w, p)
 			if code := p.stop(); code != exitOK {
-				t.Fatalf("exit code %d, want 0 (within %v):\n%s", code, stopTimeout, tail(p.stderr.String(), 5))
+				t.Fatalf("exit code %d, want 0 (within %v):\n%s", code, stopTimeout, testkit.Tail(p.stderr.String(), 5))
 			}
 			var chans int
 			for _, l := range w.parts() {
@@ -511,39 +512,6 @@ func TestSIGHUPEdgeCases(t *testing.T) {
 	})
 }
 
-// startEnv is start with an environment (getenv) for the daemon and the
-// config file's mode (0 leaves 0600).
-func startEnv(tb testing.TB, config string, env map[string]string, tune func(*tuning), mode os.FileMode) *proc {
-	tb.Helper()
-	p := &proc{tb: tb, path: filepath.Join(tb.TempDir(), "farmd.yaml"), signals: make(chan os.Signal, 4), done: make(chan int, 1)}
-	writeFile(tb, p.path, config)
-	if mode != 0 {
-		if err := os.Chmod(p.path, mode); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	e := environment{
-		args:    []string{"--config", p.path, "--log-level", "debug", "--log-format", "json"},
-		getenv:  func(k string) string { return env[k] },
-		stdout:  &p.stdout,
-		stderr:  &p.stderr,
-		signals: p.signals,
-		tune:    chain(testTuning, tune),
-	}
-	go func() { p.done <- run(context.Background(), e) }()
-	tb.Cleanup(func() {
-		if !p.exited {
-			p.signals <- syscall.SIGTERM
-			p.wait()
-		}
-	})
-	return p
-}
-
-// TestSecretSources: the client secret and IRC token from environment
-// variables, from *_file files and from $CREDENTIALS_DIRECTORY (systemd
-// credentials) reach Twitch, and appear in no log line at debug level. The
-// IRC token is given with and without "oauth:".
 func TestSecretSources(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "client_secret"), helixtest.DefaultClientSecret+"\n")
@@ -594,7 +562,7 @@ func TestSecretSources(t *testing.T) {
 			if strings.Contains(conf, ircToken) || strings.Contains(conf, helixtest.DefaultClientSecret) {
 				t.Fatalf("the secret is still in the file:\n%s", conf)
 			}
-			p := startEnv(t, conf, tc.env, nil, 0)
+			p := startProc(t, procOptions{config: conf, env: tc.env})
 			w.waitJoined(t, p, "alice")
 			if code := p.stop(); code != exitOK {
 				t.Fatalf("exit code %d, want 0", code)
@@ -617,7 +585,7 @@ func TestWorldReadableConfigWarning(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			w := newWorld(t, irctest.Options{})
 			w.add(true, "alice")
-			p := startEnv(t, w.yaml(cfg{streamers: []string{"alice"}}), nil, nil, mode)
+			p := startProc(t, procOptions{config: w.yaml(cfg{streamers: []string{"alice"}}), mode: mode})
 			w.waitJoined(t, p, "alice")
 			if code := p.stop(); code != exitOK {
 				t.Fatalf("exit code %d, want 0", code)
@@ -661,11 +629,11 @@ func TestFatalErrorsNameNoSecret(t *testing.T) {
 			w.add(true, "alice")
 			p := start(t, tc.setup(w), nil)
 			if code := p.wait(); code != exitFatal {
-				t.Fatalf("exit code %d, want %d:\n%s", code, exitFatal, tail(p.stderr.String(), 5))
+				t.Fatalf("exit code %d, want %d:\n%s", code, exitFatal, testkit.Tail(p.stderr.String(), 5))
 			}
 			log := p.stderr.String() + p.stdout.String()
 			if !strings.Contains(log, tc.want) {
-				t.Errorf("log does not say %q:\n%s", tc.want, tail(log, 5))
+				t.Errorf("log does not say %q:\n%s", tc.want, testkit.Tail(log, 5))
 			}
 			for _, s := range append([]string{helixtest.DefaultClientSecret, ircToken}, w.tw.IssuedAppTokens()...) {
 				if strings.Contains(log, s) {
@@ -722,7 +690,7 @@ func TestValidateEndpointDownMidRun(t *testing.T) {
 	w.waitJoined(t, p, "alice")
 	w.tw.Fail(helixtest.EndpointValidate, helixtest.Fault{Status: 503})
 	n := w.tw.Count(helixtest.EndpointValidate)
-	eventually(t, "failed validations", func() bool { return w.tw.Count(helixtest.EndpointValidate) >= n+8 })
+	testkit.Eventually(t, "failed validations", func() bool { return w.tw.Count(helixtest.EndpointValidate) >= n+8 })
 	waitLog(t, p, "could not validate irc.token; will retry")
 	w.tw.ClearFaults(helixtest.EndpointValidate)
 	w.tw.Fail(helixtest.EndpointValidate, helixtest.Fault{Hang: true})
@@ -757,7 +725,7 @@ func TestJoinLimitAcrossReconnects(t *testing.T) {
 	for i := range 4 {
 		before := w.chat.Logins()
 		w.chat.Drop()
-		waitServer(t, w.chat, fmt.Sprintf("drop %d: a new login", i), func(s *irctest.Server) bool { return s.Logins() > before })
+		testkit.WaitChat(t, w.chat, fmt.Sprintf("drop %d: a new login", i), func(s *irctest.Server) bool { return s.Logins() > before })
 	}
 	w.waitJoined(t, p, logins...)
 	if n := w.chat.Violations(); n != 0 {

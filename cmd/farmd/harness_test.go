@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"github.com/farmd/farmd/backoff"
 	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/helix/helixtest"
+	"github.com/farmd/farmd/internal/testkit"
 	"github.com/farmd/farmd/irc"
 	"github.com/farmd/farmd/irc/irctest"
 )
@@ -28,7 +27,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 const (
 	botName  = "farmbot"
 	ircToken = "ircsecrettoken0123456789abcd"
-	waitMax  = 20 * time.Second
+	waitMax  = testkit.WaitMax
 )
 
 // world is a simulated Twitch: Helix and OAuth over HTTP, chat over TCP.
@@ -114,31 +113,13 @@ func writeFile(tb testing.TB, path, content string) {
 	}
 }
 
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // proc is farmd's real wiring (run) running in-process.
 type proc struct {
 	tb      testing.TB
 	path    string // config file
 	signals chan os.Signal
-	stdout  syncBuffer
-	stderr  syncBuffer
+	stdout  testkit.LogBuffer
+	stderr  testkit.LogBuffer
 	done    chan int
 	code    int
 	exited  bool
@@ -163,20 +144,36 @@ func testTuning(t *tuning) {
 // start runs farmd with the config text and extra arguments.
 func start(tb testing.TB, config string, tune func(*tuning), args ...string) *proc {
 	tb.Helper()
+	return startProc(tb, procOptions{config: config, tune: tune, args: args})
+}
+
+// procOptions say how startProc runs farmd.
+type procOptions struct {
+	config string            // the config file's text
+	mode   os.FileMode       // the config file's mode (0: 0600)
+	env    map[string]string // the environment farmd sees
+	tune   func(*tuning)     // applied after testTuning
+	args   []string          // after --config and the log flags
+}
+
+// startProc runs farmd's real wiring (run) in-process and stops it with
+// SIGTERM when the test ends.
+func startProc(tb testing.TB, o procOptions) *proc {
+	tb.Helper()
 	p := &proc{tb: tb, path: filepath.Join(tb.TempDir(), "farmd.yaml"), signals: make(chan os.Signal, 4), done: make(chan int, 1)}
-	writeFile(tb, p.path, config)
+	writeFile(tb, p.path, o.config)
+	if o.mode != 0 {
+		if err := os.Chmod(p.path, o.mode); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	env := environment{
-		args:    append([]string{"--config", p.path, "--log-level", "debug", "--log-format", "json"}, args...),
-		getenv:  func(string) string { return "" },
+		args:    append([]string{"--config", p.path, "--log-level", "debug", "--log-format", "json"}, o.args...),
+		getenv:  func(k string) string { return o.env[k] },
 		stdout:  &p.stdout,
 		stderr:  &p.stderr,
 		signals: p.signals,
-		tune: func(t *tuning) {
-			testTuning(t)
-			if tune != nil {
-				tune(t)
-			}
-		},
+		tune:    chain(testTuning, o.tune),
 	}
 	go func() { p.done <- run(context.Background(), env) }()
 	tb.Cleanup(func() {
@@ -227,20 +224,7 @@ func (w *world) waitJoined(tb testing.TB, p *proc, want ...string) {
 	})
 	if err != nil {
 		got := w.chat.Joined()
-		tb.Fatalf("joined %v, want %v; log:\n%s", got, want, tail(p.stderr.String(), 40))
-	}
-}
-
-// eventually waits for cond, checking it every few milliseconds: for state
-// of the Helix fake, which has no change notification.
-func eventually(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(waitMax)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
+		tb.Fatalf("joined %v, want %v; log:\n%s", got, want, testkit.Tail(p.stderr.String(), 40))
 	}
 }
 
@@ -248,7 +232,7 @@ func eventually(tb testing.TB, what string, cond func() bool) {
 func (w *world) polls(tb testing.TB, n int) {
 	tb.Helper()
 	target := w.tw.Count(helixtest.EndpointStreams) + n
-	eventually(tb, fmt.Sprintf("%d polls", n), func() bool { return w.tw.Count(helixtest.EndpointStreams) >= target })
+	testkit.Eventually(tb, fmt.Sprintf("%d polls", n), func() bool { return w.tw.Count(helixtest.EndpointStreams) >= target })
 }
 
 // parts returns the PART lines the chat server received.
@@ -280,12 +264,4 @@ func (w *world) maxJoined() int {
 		most = max(most, len(in))
 	}
 	return most
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -5,6 +5,8 @@ import (
 	"net"
 	"sync"
 	"testing"
+
+	"github.com/farmd/farmd/internal/testkit"
 )
 
 // proxyMode is how a faultProxy treats connections.
@@ -74,7 +76,7 @@ func (p *faultProxy) acceptedCount() int {
 // waitAccepted blocks until n connections in all have been accepted.
 func (p *faultProxy) waitAccepted(n int) {
 	p.tb.Helper()
-	eventually(p.tb, "proxy connections", func() bool { return p.acceptedCount() >= n })
+	testkit.Eventually(p.tb, "proxy connections", func() bool { return p.acceptedCount() >= n })
 }
 
 func (p *faultProxy) close() {

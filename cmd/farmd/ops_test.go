@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/farmd/farmd/helix/helixtest"
+	"github.com/farmd/farmd/internal/testkit"
 	"github.com/farmd/farmd/irc/irctest"
 	"github.com/farmd/farmd/ops"
 )
@@ -42,7 +43,7 @@ func httpGet(tb testing.TB, url string) (int, string) {
 // healthcheckCode runs farmd --healthcheck with the config.
 func healthcheckCode(tb testing.TB, path string) (int, string) {
 	tb.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.LogBuffer
 	code := run(context.Background(), environment{
 		args: []string{"--config", path, "--healthcheck"}, getenv: func(string) string { return "" },
 		stdout: &stdout, stderr: &stderr,
@@ -63,13 +64,13 @@ func TestOperationsEndpoints(t *testing.T) {
 	base := "http://" + addr
 	w.waitJoined(t, p, "alice")
 
-	eventually(t, "healthy", func() bool { code, _ := httpGet(t, base+"/healthz"); return code == 200 })
+	testkit.Eventually(t, "healthy", func() bool { code, _ := httpGet(t, base+"/healthz"); return code == 200 })
 	if code, out := healthcheckCode(t, p.path); code != exitOK || !strings.Contains(out, "ok") {
 		t.Errorf("--healthcheck while healthy: exit %d, output %q", code, out)
 	}
 
 	var st ops.Status
-	eventually(t, "/status to show the confirmed JOIN", func() bool {
+	testkit.Eventually(t, "/status to show the confirmed JOIN", func() bool {
 		code, body := httpGet(t, base+"/status")
 		if code != 200 {
 			t.Fatalf("/status: %d", code)
@@ -99,7 +100,7 @@ func TestOperationsEndpoints(t *testing.T) {
 	// Helix failing for more than three intervals makes farmd unhealthy
 	// (and never parts alice).
 	w.tw.Fail(helixtest.EndpointStreams, helixtest.Fault{Status: 503})
-	eventually(t, "unhealthy while polls fail", func() bool {
+	testkit.Eventually(t, "unhealthy while polls fail", func() bool {
 		code, body := httpGet(t, base+"/healthz")
 		return code == 503 && strings.HasPrefix(body, "poll failing since ")
 	})
@@ -111,17 +112,17 @@ func TestOperationsEndpoints(t *testing.T) {
 		t.Errorf("no server_error poll errors counted")
 	}
 	w.tw.ClearFaults(helixtest.EndpointStreams)
-	eventually(t, "healthy again", func() bool { code, _ := httpGet(t, base+"/healthz"); return code == 200 })
+	testkit.Eventually(t, "healthy again", func() bool { code, _ := httpGet(t, base+"/healthz"); return code == 200 })
 
 	// IRC down: the server stops welcoming and drops the connection.
 	w.chat.SetNoWelcome(true)
 	w.chat.Drop()
-	eventually(t, "unhealthy while IRC is down", func() bool {
+	testkit.Eventually(t, "unhealthy while IRC is down", func() bool {
 		code, body := httpGet(t, base+"/healthz")
 		return code == 503 && strings.HasPrefix(body, "irc disconnected")
 	})
 	w.chat.SetNoWelcome(false)
-	eventually(t, "healthy after reconnect", func() bool { code, _ := httpGet(t, base+"/healthz"); return code == 200 })
+	testkit.Eventually(t, "healthy after reconnect", func() bool { code, _ := httpGet(t, base+"/healthz"); return code == 200 })
 
 	all := ""
 	for _, path := range []string{"/healthz", "/status", "/metrics", "/"} {
@@ -163,7 +164,7 @@ func TestHTTPListenInUseExits1(t *testing.T) {
 		t.Fatalf("exit code %d, want 1", code)
 	}
 	if !strings.Contains(p.stderr.String(), "cannot listen for the operations HTTP server") {
-		t.Errorf("no clear message:\n%s", tail(p.stderr.String(), 5))
+		t.Errorf("no clear message:\n%s", testkit.Tail(p.stderr.String(), 5))
 	}
 }
 

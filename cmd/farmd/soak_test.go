@@ -18,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/farmd/farmd/internal/testkit"
 	"github.com/farmd/farmd/irc"
 	"github.com/farmd/farmd/irc/irctest"
 	"github.com/farmd/farmd/presence"
@@ -102,25 +103,6 @@ func (m *soakModel) wanted(logins []string) []string {
 	return out
 }
 
-// fakeClock is the Engine's clock: the soak moves it a poll interval a
-// cycle, so months of grace periods pass in seconds.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // usage is a process-wide resource reading.
 type usage struct {
 	goroutines int
@@ -177,7 +159,7 @@ func TestSoak(t *testing.T) {
 		logins[i] = fmt.Sprintf("soak%02d", i)
 	}
 	checker := &soakChecker{live: map[string]bool{}, fail: map[string]bool{}}
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testkit.NewClock()
 	polled := make(chan presence.PollResult, 1)
 
 	mgr := irc.New(irc.Options{
@@ -258,10 +240,10 @@ func TestSoak(t *testing.T) {
 			drops++
 			before := chat.Logins()
 			chat.Drop()
-			waitServer(t, chat, fmt.Sprintf("cycle %d: a new login after a drop", cycle), func(s *irctest.Server) bool { return s.Logins() > before })
+			testkit.WaitChat(t, chat, fmt.Sprintf("cycle %d: a new login after a drop", cycle), func(s *irctest.Server) bool { return s.Logins() > before })
 		}
 
-		clock.advance(interval)
+		clock.Advance(interval)
 		now := clock.Now()
 		if err := eng.Reload(ctx, settings); err != nil { // polls at once
 			t.Fatal(err)
@@ -284,7 +266,7 @@ func TestSoak(t *testing.T) {
 			t.Fatalf("cycle %d: engine wants %v, the rules say %v", cycle, snap, want)
 		}
 		sorted := slices.Sorted(slices.Values(want))
-		waitServer(t, chat, fmt.Sprintf("cycle %d: joined = %v", cycle, sorted), func(s *irctest.Server) bool {
+		testkit.WaitChat(t, chat, fmt.Sprintf("cycle %d: joined = %v", cycle, sorted), func(s *irctest.Server) bool {
 			return slices.Equal(s.Joined(), sorted)
 		})
 	}
@@ -310,15 +292,4 @@ func cloneMap(m map[string]bool) map[string]bool {
 		out[k] = v
 	}
 	return out
-}
-
-// waitServer waits for cond on the chat server, failing the test with what
-// after waitMax.
-func waitServer(tb testing.TB, s *irctest.Server, what string, cond func(*irctest.Server) bool) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitMax)
-	defer cancel()
-	if err := s.Wait(ctx, cond); err != nil {
-		tb.Fatalf("timed out waiting for %s (joined %v)", what, s.Joined())
-	}
 }

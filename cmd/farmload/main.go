@@ -1,4 +1,4 @@
-// Command farmload is farmd's end-to-end load run (issue 5, BENCHMARKS.md).
+// Command farmload is farmd's end-to-end load run (BENCHMARKS.md).
 // It runs the real farmd binary against the in-process fakes
 // (helix/helixtest, irc/irctest) on loopback and measures what unit
 // benchmarks cannot: JOIN throughput, detection latency, the binary's
