@@ -88,7 +88,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 		log:    log,
 		cfg:    cfg,
 		helix:  hc,
-		events: make(chan irc.Event, 1024),
+		events: newIRCEvents(),
 		notify: &notifier{log: log},
 	}
 	d.interval.Store(int64(intervalOf(cfg)))
@@ -296,7 +296,7 @@ type daemon struct {
 	engine *presence.Engine
 	ops    *ops.Server // nil without http.listen
 	notify *notifier
-	events chan irc.Event
+	events *ircEvents
 	warned bool // rate budget warning given; engine goroutine only
 
 	interval atomic.Int64 // poll interval in force, for /healthz
@@ -335,27 +335,24 @@ func settingsOf(cfg *config.Config) presence.Settings {
 }
 
 // onIRCEvent runs on the IRC manager's goroutine: hand over, never block.
-func (d *daemon) onIRCEvent(ev irc.Event) {
-	select {
-	case d.events <- ev:
-	default:
-		d.log.Error().Str("channel", ev.Channel).Msg("irc event queue full; event dropped")
-	}
-}
+func (d *daemon) onIRCEvent(ev irc.Event) { d.events.push(ev) }
 
+// forwardEvents turns the IRC manager's events into presence messages and
+// systemd notifications.
 func (d *daemon) forwardEvents(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case ev := <-d.events:
-			if ev.Kind == irc.EventConnected {
-				d.notify.connectedIRC()
-			}
-			if ev.Kind == irc.EventUnavailable {
-				if err := d.engine.MarkUnavailable(ctx, ev.Channel, ev.Reason); err != nil {
-					return nil // shutting down
-				}
+		case <-d.events.ready:
+		}
+		connected, refused := d.events.take()
+		if connected {
+			d.notify.connectedIRC()
+		}
+		for _, ev := range refused {
+			if err := d.engine.MarkUnavailable(ctx, ev.Channel, ev.Reason); err != nil {
+				return nil // shutting down
 			}
 		}
 	}
