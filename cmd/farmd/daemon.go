@@ -297,7 +297,10 @@ type daemon struct {
 	ops    *ops.Server // nil without http.listen
 	notify *notifier
 	events *ircEvents
-	warned bool // rate budget warning given; engine goroutine only
+	// warned is set once the rate-budget warning was given (on the engine's
+	// goroutine) and cleared by a reload (on the main one), so new settings
+	// that still overspend are reported again.
+	warned atomic.Bool
 
 	interval atomic.Int64 // poll interval in force, for /healthz
 }
@@ -367,12 +370,11 @@ func (d *daemon) onPoll(r presence.PollResult) {
 		d.ops.ObservePoll(r)
 	}
 	rl := d.helix.RateLimit()
-	if !rl.Known || rl.Limit <= 0 || d.warned {
+	if !rl.Known || rl.Limit <= 0 || d.warned.Load() {
 		return
 	}
 	rpm := presence.RequestsPerMinute(r.Watched, r.Interval)
-	if rpm > float64(rl.Limit)/2 {
-		d.warned = true
+	if rpm > float64(rl.Limit)/2 && d.warned.CompareAndSwap(false, true) {
 		d.log.Warn().Float64("requests_per_minute", rpm).Int("bucket", rl.Limit).Int("remaining", rl.Remaining).
 			Stringer("interval", r.Interval).
 			Stringer("suggested_interval", presence.AutoInterval(r.Watched, rl.Limit)).
@@ -434,6 +436,7 @@ func (d *daemon) reload(ctx context.Context, load func() (*config.Config, []stri
 	running.IRC.MaxChannels = cfg.IRC.MaxChannels
 	d.cfg = &running
 	d.interval.Store(int64(intervalOf(d.cfg)))
+	d.warned.Store(false)
 	if err := d.engine.Reload(ctx, settingsOf(d.cfg)); err != nil {
 		d.log.Error().Err(err).Msg("reload not applied")
 	}

@@ -173,6 +173,38 @@ func TestBatchingAndTokenReuse(t *testing.T) {
 	}
 }
 
+// TestRateBudgetWarningRearmsOnReload: the warning that polling overspends
+// the Helix bucket is given once, not every poll, and again after a reload
+// that keeps (or brings) an overspending interval: the user who reloaded
+// wants to know the new settings still overspend.
+func TestRateBudgetWarningRearmsOnReload(t *testing.T) {
+	w := newWorld(t, irctest.Options{})
+	var logins []string
+	for i := range 250 {
+		logins = append(logins, fmt.Sprintf("streamer%03d", i))
+	}
+	w.add(false, logins...)
+	c := cfg{streamers: logins, interval: "100ms"}
+	p := start(t, w.yaml(c), nil)
+	const warning = "poll.interval spends more than half of the Helix rate limit"
+	p.stderr.WaitContains(t, warning)
+	w.polls(t, 9)
+	if n := strings.Count(p.stderr.String(), warning); n != 1 {
+		t.Fatalf("%d rate-budget warnings before the reload, want 1", n)
+	}
+	c.interval = "150ms" // still 1200 requests a minute
+	writeFile(t, p.path, w.yaml(c))
+	p.signals <- syscall.SIGHUP
+	p.stderr.WaitContains(t, "configuration reloaded")
+	testkit.Eventually(t, "a second warning after the reload", func() bool {
+		return strings.Count(p.stderr.String(), warning) == 2
+	})
+	w.polls(t, 9)
+	if n := strings.Count(p.stderr.String(), warning); n != 2 {
+		t.Errorf("%d rate-budget warnings after the reload, want 2", n)
+	}
+}
+
 func TestAppTokenRenewedAfter401(t *testing.T) {
 	w := newWorld(t, irctest.Options{})
 	w.add(true, "alice")
