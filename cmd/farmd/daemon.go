@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/farmd/farmd/backoff"
 	"github.com/farmd/farmd/config"
@@ -149,13 +148,13 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 		Int("helix_bucket_assumed", presence.DefaultBucket).
 		Msg("farmd starting")
 
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return d.irc.Run(gctx) })
-	g.Go(func() error { return d.engine.Run(gctx) })
-	g.Go(func() error { return d.forwardEvents(gctx) })
-	g.Go(func() error { return d.validateLoop(gctx, string(cfg.IRC.Token), tune.validateEvery) })
+	g, gctx := newComponents(ctx)
+	g.Go("irc", func() error { return d.irc.Run(gctx) })
+	g.Go("presence", func() error { return d.engine.Run(gctx) })
+	g.Go("irc events", func() error { return d.forwardEvents(gctx) })
+	g.Go("validator", func() error { return d.validateLoop(gctx, string(cfg.IRC.Token), tune.validateEvery) })
 	if httpLn != nil {
-		g.Go(func() error { return d.ops.Serve(gctx, httpLn) })
+		g.Go("http", func() error { return d.ops.Serve(gctx, httpLn) })
 	}
 
 	done := make(chan error, 1)
@@ -184,7 +183,8 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 			case err := <-done:
 				return exitCode(log, err)
 			case <-time.After(stopTimeout):
-				log.Error().Stringer("timeout", stopTimeout).Msg("shutdown took too long; exiting anyway")
+				log.Error().Stringer("timeout", stopTimeout).Strs("still_running", g.Running()).
+					Msg("shutdown took too long; exiting anyway")
 				return exitFatal
 			}
 		case err := <-done:
