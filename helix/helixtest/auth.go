@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strings"
+	"time"
 )
 
-// handleToken serves POST /oauth2/token for grant_type=client_credentials.
+// handleToken serves POST /oauth2/token for grant_type=client_credentials,
+// and hands the device-code and refresh-token grants to handleUserGrant.
 // Credentials are read from the form only, as Twitch does; a request with
 // HTTP Basic credentials is counted apart.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
@@ -23,6 +25,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	case id != s.opts.ClientID:
 		writeError(w, http.StatusBadRequest, false, "invalid client")
 		return
+	case grant == grantDeviceCode || grant == "refresh_token":
+		s.handleUserGrant(w, r, grant)
+		return
 	case secret != s.opts.ClientSecret:
 		writeError(w, http.StatusForbidden, false, "invalid client secret")
 		return
@@ -30,9 +35,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, false, "unsupported grant type")
 		return
 	}
-	var b [15]byte
-	_, _ = rand.Read(b[:])
-	tok := hex.EncodeToString(b[:])
+	tok := randomHex(15)
 	s.mu.Lock()
 	s.issued = append(s.issued, tok)
 	s.appTokens[tok] = s.opts.Now().Add(s.opts.TokenTTL)
@@ -42,6 +45,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		"expires_in":   int64(s.opts.TokenTTL.Seconds()),
 		"token_type":   "bearer",
 	})
+}
+
+// randomHex returns n random bytes in hex: tokens and codes.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // handleValidate serves GET /oauth2/validate with "Authorization: OAuth <token>".
@@ -55,7 +65,7 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 	now := s.opts.Now()
 	s.mu.Lock()
 	exp, isApp := s.appTokens[tok]
-	ut, isUser := s.userTokens[tok]
+	ut, userTTL, isUser := s.validUserTokenLocked(tok, now)
 	var userID string
 	if isUser {
 		userID = s.byLogin[ut.login]
@@ -74,7 +84,7 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 			"login":      ut.login,
 			"user_id":    userID,
 			"scopes":     ut.scopes,
-			"expires_in": 5011200,
+			"expires_in": int64(userTTL / time.Second),
 		})
 	default:
 		writeError(w, http.StatusUnauthorized, false, "invalid access token")

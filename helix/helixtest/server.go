@@ -48,6 +48,22 @@ type Options struct {
 	// Now returns the current time (token expiry, rate-limit bucket).
 	// Default time.Now.
 	Now func() time.Time
+
+	// UserTokenTTL is the lifetime of user tokens issued by the
+	// device-code and refresh grants. Default DefaultUserTokenTTL.
+	UserTokenTTL time.Duration
+	// DeviceCodeTTL and DeviceInterval are the device code's lifetime and
+	// the polling interval the device endpoint announces. Defaults
+	// DefaultDeviceCodeTTL and DefaultDeviceInterval.
+	DeviceCodeTTL  time.Duration
+	DeviceInterval time.Duration
+	// PublicClient makes the application a public client: the device-code
+	// and refresh grants then need no client secret. A confidential
+	// client (the default) must send it.
+	PublicClient bool
+	// AutoApprove, when set, approves every device authorization at once
+	// as this login: for the demo, where nobody visits the activation page.
+	AutoApprove string
 }
 
 // Server is a fake of Twitch's HTTP APIs. Its methods are safe for
@@ -59,23 +75,29 @@ type Server struct {
 	closed    chan struct{}
 	closeOnce sync.Once
 
-	mu          sync.Mutex
-	users       map[string]*user // by ID
-	byLogin     map[string]string
-	nextID      int
-	appTokens   map[string]time.Time // token -> expiry
-	userTokens  map[string]userToken
-	issued      []string
-	counts      map[string]int
-	basicAuth   int
-	requests    map[string][]url.Values
-	inFlight    map[string]int
-	maxInFlight map[string]int
-	hungTotal   int // requests ever hung by a Hang fault
-	changed     chan struct{}
-	release     chan struct{}
-	faults      map[string][]*Fault
-	bucket      bucket
+	mu         sync.Mutex
+	users      map[string]*user // by ID
+	byLogin    map[string]string
+	nextID     int
+	appTokens  map[string]time.Time // token -> expiry
+	userTokens map[string]userToken
+	// The user-token grants (usertoken.go).
+	refreshTokens map[string]refreshToken
+	devices       map[string]*deviceCode // by device code
+	pendingUsers  []string
+	refreshes     int
+	issuedUser    []string
+	issued        []string
+	counts        map[string]int
+	basicAuth     int
+	requests      map[string][]url.Values
+	inFlight      map[string]int
+	maxInFlight   map[string]int
+	hungTotal     int // requests ever hung by a Hang fault
+	changed       chan struct{}
+	release       chan struct{}
+	faults        map[string][]*Fault
+	bucket        bucket
 }
 
 type user struct {
@@ -83,11 +105,6 @@ type user struct {
 	live       bool
 	streamType string
 	startedAt  time.Time
-}
-
-type userToken struct {
-	login  string
-	scopes []string
 }
 
 // New starts a Server on 127.0.0.1 with one registered application.
@@ -107,25 +124,37 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.UserTokenTTL <= 0 {
+		opts.UserTokenTTL = DefaultUserTokenTTL
+	}
+	if opts.DeviceCodeTTL <= 0 {
+		opts.DeviceCodeTTL = DefaultDeviceCodeTTL
+	}
+	if opts.DeviceInterval <= 0 {
+		opts.DeviceInterval = DefaultDeviceInterval
+	}
 	s := &Server{
-		opts:        opts,
-		closed:      make(chan struct{}),
-		users:       make(map[string]*user),
-		byLogin:     make(map[string]string),
-		nextID:      100001,
-		appTokens:   make(map[string]time.Time),
-		userTokens:  make(map[string]userToken),
-		counts:      make(map[string]int),
-		requests:    make(map[string][]url.Values),
-		inFlight:    make(map[string]int),
-		maxInFlight: make(map[string]int),
-		changed:     make(chan struct{}),
-		release:     make(chan struct{}),
-		faults:      make(map[string][]*Fault),
-		bucket:      bucket{limit: opts.RateLimit, remaining: opts.RateLimit},
+		opts:          opts,
+		closed:        make(chan struct{}),
+		users:         make(map[string]*user),
+		byLogin:       make(map[string]string),
+		nextID:        100001,
+		appTokens:     make(map[string]time.Time),
+		userTokens:    make(map[string]userToken),
+		refreshTokens: make(map[string]refreshToken),
+		devices:       make(map[string]*deviceCode),
+		counts:        make(map[string]int),
+		requests:      make(map[string][]url.Values),
+		inFlight:      make(map[string]int),
+		maxInFlight:   make(map[string]int),
+		changed:       make(chan struct{}),
+		release:       make(chan struct{}),
+		faults:        make(map[string][]*Fault),
+		bucket:        bucket{limit: opts.RateLimit, remaining: opts.RateLimit},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth2/token", s.wrap(EndpointToken, s.handleToken))
+	mux.HandleFunc("POST /oauth2/device", s.wrap(EndpointDevice, s.handleDevice))
 	mux.HandleFunc("GET /oauth2/validate", s.wrap(EndpointValidate, s.handleValidate))
 	mux.HandleFunc("GET /helix/users", s.wrap(EndpointUsers, s.helix(s.handleUsers)))
 	mux.HandleFunc("GET /helix/streams", s.wrap(EndpointStreams, s.helix(s.handleStreams)))
@@ -313,7 +342,7 @@ func (s *Server) MaxInFlight(endpoint string) int {
 func (s *Server) wrap(endpoint string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		if endpoint == EndpointToken {
+		if endpoint == EndpointToken || endpoint == EndpointDevice {
 			_ = r.ParseForm()
 			q = url.Values{}
 			for k, v := range r.PostForm {
