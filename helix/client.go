@@ -113,11 +113,12 @@ func (o Options) String() string {
 // Client talks to Helix with an app access token. It is safe for concurrent
 // use and owns no goroutines outside its method calls.
 type Client struct {
-	clientID string
-	authURL  string
-	helixURL string
-	hc       *http.Client
-	log      zerolog.Logger
+	clientID     string
+	clientSecret string // for the user-token grants; never logged
+	authURL      string
+	helixURL     string
+	hc           *http.Client
+	log          zerolog.Logger
 
 	maxConcurrent int
 	maxAttempts   int
@@ -144,6 +145,7 @@ var (
 func New(o Options) *Client {
 	c := &Client{
 		clientID:      o.ClientID,
+		clientSecret:  o.ClientSecret,
 		authURL:       strings.TrimRight(o.AuthURL, "/"),
 		helixURL:      strings.TrimRight(o.HelixURL, "/"),
 		hc:            o.HTTPClient,

@@ -70,7 +70,7 @@ func (e *APIError) Is(target error) bool {
 // id.twitch.tv, the others on Helix.
 func apiName(endpoint string) string {
 	switch endpoint {
-	case endpointToken, endpointValidate:
+	case endpointToken, endpointValidate, endpointDevice:
 		return "oauth2"
 	default:
 		return "helix"
