@@ -12,14 +12,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/farmd/farmd/presence"
 )
@@ -191,15 +190,13 @@ func New(o Options) *Client {
 		c.sleep = sleepCtx
 	}
 	c.tokens = &tokenSource{
-		c: c,
-		cfg: clientcredentials.Config{
-			ClientID:     o.ClientID,
-			ClientSecret: o.ClientSecret,
-			TokenURL:     c.authURL + "/token",
-			// The default AuthStyle tries HTTP Basic and then form
-			// fields: two requests per token. Twitch wants the form.
-			AuthStyle: oauth2.AuthStyleInParams,
-		},
+		c:   c,
+		url: c.authURL + "/token",
+		form: url.Values{
+			"client_id":     {o.ClientID},
+			"client_secret": {o.ClientSecret},
+			"grant_type":    {"client_credentials"},
+		}.Encode(),
 		lock: make(chan struct{}, 1),
 	}
 	return c
@@ -243,6 +240,13 @@ func (s *stats) response(endpoint string, status int) {
 		s.responses[endpoint] = m
 	}
 	m[status]++
+}
+
+// attemptFailed counts an attempt at endpoint that got no 2xx answer.
+func (s *stats) attemptFailed(endpoint string) {
+	if endpoint == endpointToken {
+		s.tokenFailures.Add(1)
+	}
 }
 
 // Stats returns a snapshot of the client's counters.

@@ -168,7 +168,7 @@ func TestCheckStreamsFailures(t *testing.T) {
 			fault:        helixtest.Fault{Status: http.StatusInternalServerError},
 			wantRequests: 4,
 			wantSleeps:   3,
-			wantErr:      "helix streams: 500 Internal Server Error",
+			wantErr:      "helix streams: giving up after 4 attempts: helix streams: 500 Internal Server Error",
 			wantStatus:   http.StatusInternalServerError,
 		},
 		{
@@ -184,7 +184,7 @@ func TestCheckStreamsFailures(t *testing.T) {
 			opts:         func(o *helix.Options) { o.HTTPClient.Timeout = 100 * time.Millisecond },
 			wantRequests: 4,
 			wantSleeps:   3,
-			wantErr:      "giving up after 4 attempts",
+			wantErr:      "helix streams: giving up after 4 attempts: ",
 			wantTimeout:  true,
 		},
 		{

@@ -33,6 +33,9 @@ type Fault struct {
 	// HugeBody, if positive, answers 200 with valid JSON of about that
 	// many bytes.
 	HugeBody int64
+	// Header is added to the answer's headers, e.g. a Ratelimit-Reset on
+	// a 429 from the token endpoint, which has no bucket of its own here.
+	Header http.Header
 
 	left int
 }
@@ -130,6 +133,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, endpoint str
 		s.mu.Lock()
 		s.bucket.headers(w.Header(), s.opts.Now())
 		s.mu.Unlock()
+	}
+	for k, v := range f.Header {
+		w.Header()[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
 	}
 	switch {
 	case f.Status != 0:

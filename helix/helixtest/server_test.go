@@ -377,3 +377,24 @@ func TestCloseUnblocksHang(t *testing.T) {
 		})
 	}
 }
+
+// TestFaultHeader: a fault's Header reaches the answer, so that a test can
+// give the token endpoint, which keeps no bucket, a Ratelimit-Reset.
+func TestFaultHeader(t *testing.T) {
+	f := newFixture(t, helixtest.Options{})
+	f.srv.Fail(helixtest.EndpointToken, helixtest.Fault{
+		Status: http.StatusTooManyRequests, Times: 1,
+		Header: http.Header{"ratelimit-reset": {"1700000030"}},
+	})
+	status, body, hdr := f.do(t, http.MethodPost, "/oauth2/token", url.Values{
+		"client_id":     {f.srv.ClientID()},
+		"client_secret": {f.srv.ClientSecret()},
+		"grant_type":    {"client_credentials"},
+	}, nil)
+	if status != http.StatusTooManyRequests {
+		t.Fatalf("status: got %d (%v), want 429", status, body)
+	}
+	if got := hdr.Get("Ratelimit-Reset"); got != "1700000030" {
+		t.Errorf("Ratelimit-Reset: got %q, want 1700000030", got)
+	}
+}
