@@ -162,6 +162,7 @@ func TestValidateToken(t *testing.T) {
 	}{
 		{"bare token", "usertoken123", "botaccount", nil},
 		{"oauth prefix", "oauth:usertoken123", "botaccount", nil},
+		{"oauth prefix in capitals", "OAuth:usertoken123", "botaccount", nil},
 		{"unknown token", "oauth:nope", "", helix.ErrUnauthorized},
 	}
 	for _, tc := range tests {
