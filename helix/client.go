@@ -21,12 +21,15 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/farmd/farmd/presence"
+	"github.com/farmd/farmd/twitch"
 )
 
 // Default endpoints and limits.
 const (
-	DefaultAuthURL     = "https://id.twitch.tv/oauth2"
-	DefaultHelixURL    = "https://api.twitch.tv/helix"
+	// DefaultAuthURL and DefaultHelixURL are Twitch's addresses, whose
+	// home is package twitch.
+	DefaultAuthURL     = twitch.DefaultAuthURL
+	DefaultHelixURL    = twitch.DefaultHelixURL
 	DefaultHTTPTimeout = 10 * time.Second
 	// DefaultMaxConcurrent is measured (BENCHMARKS.md): with 20 ms per
 	// request it polls 10,000 streamers (100 requests) in about 220 ms

@@ -154,6 +154,12 @@ func TestErrorShapes(t *testing.T) {
 			wantStatus: 400, wantBody: map[string]any{"error": "Bad Request", "status": 400.0, "message": "Malformed query param"},
 		},
 		{
+			// Twitch takes logins, not channel names: "#alice" is malformed
+			// even though farmd would normalise it to a known login.
+			name: "streams malformed user_login", method: http.MethodGet, path: "/helix/streams", query: url.Values{"user_login": {"#alice"}},
+			wantStatus: 400, wantBody: map[string]any{"error": "Bad Request", "status": 400.0, "message": "Malformed query param"},
+		},
+		{
 			name: "streams 101 user_id", method: http.MethodGet, path: "/helix/streams", query: repeat("user_id", 101),
 			wantStatus: 400,
 		},
