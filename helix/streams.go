@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/farmd/farmd/presence"
+	"github.com/farmd/farmd/twitch"
 )
 
 // stream is the part of a Helix stream object farmd uses.
@@ -118,7 +119,7 @@ func (c *Client) checkBatch(ctx context.Context, ids []string) ([]presence.Statu
 				odd, oddType = append(odd, id), s.Type
 				continue
 			}
-			st.Login, st.Live = s.UserLogin, true
+			st.Login, st.Live = twitch.NormalizeLogin(s.UserLogin), true
 		}
 		out = append(out, st)
 	}

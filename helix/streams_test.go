@@ -366,3 +366,21 @@ func TestCheckStreamsCanceled(t *testing.T) {
 		t.Errorf("streams requests: got %d, want 2 (no retry after cancel)", got)
 	}
 }
+
+// TestCheckStreamsNormalisesLogin: a stream's user_login becomes the channel
+// farmd joins and later parts, so it is normalised like the logins
+// ResolveLogins returns; go-twitch-irc lowercases JOIN but not PART.
+func TestCheckStreamsNormalisesLogin(t *testing.T) {
+	e := newEnv(t, helixtest.Options{}, nil)
+	id := e.srv.AddUser("alice")
+	e.srv.Fail(helixtest.EndpointStreams, helixtest.Fault{Times: 1,
+		Body: `{"data":[{"user_id":"` + id + `","user_login":"Alice","type":"live"}],"pagination":{}}`})
+	got, err := e.c.CheckStreams(context.Background(), []string{id})
+	if err != nil {
+		t.Fatalf("CheckStreams: %v", err)
+	}
+	want := []presence.Status{{UserID: id, Login: "alice", Live: true}}
+	if !slices.Equal(got, want) {
+		t.Errorf("statuses: got %+v, want %+v", got, want)
+	}
+}
