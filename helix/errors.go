@@ -81,6 +81,13 @@ func errPrefix(endpoint string) string {
 	return apiName(endpoint) + " " + endpoint
 }
 
+// malformed reports an answer from endpoint that is not the JSON Twitch
+// documents: "helix streams: decode response: " and then format. format may
+// use %w to keep the decoder's error in the chain.
+func malformed(endpoint, format string, args ...any) error {
+	return fmt.Errorf("%s: %w: "+format, append([]any{errPrefix(endpoint), ErrMalformedResponse}, args...)...)
+}
+
 // newAPIError builds an APIError from a Twitch error body, which looks like
 // {"error":"Bad Request","status":400,"message":"Malformed query param"}.
 func newAPIError(endpoint string, status int, body []byte) *APIError {

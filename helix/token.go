@@ -163,10 +163,10 @@ func decodeToken(body []byte) (string, time.Duration, error) {
 		ExpiresIn   any    `json:"expires_in"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return "", 0, fmt.Errorf("oauth2 token: %w: %w", ErrMalformedResponse, err)
+		return "", 0, malformed(endpointToken, "%w", err)
 	}
 	if r.AccessToken == "" {
-		return "", 0, fmt.Errorf("oauth2 token: %w: no access_token", ErrMalformedResponse)
+		return "", 0, malformed(endpointToken, "no access_token")
 	}
 	return r.AccessToken, tokenTTL(r.ExpiresIn), nil
 }

@@ -23,14 +23,14 @@ func decodeUsers(body []byte) ([]user, error) {
 		Data []user `json:"data"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("helix users: %w: %w", ErrMalformedResponse, err)
+		return nil, malformed(endpointUsers, "%w", err)
 	}
 	if r.Data == nil {
-		return nil, fmt.Errorf(`helix users: %w: no "data" array`, ErrMalformedResponse)
+		return nil, malformed(endpointUsers, `no "data" array`)
 	}
 	for i, u := range r.Data {
 		if u.ID == "" || u.Login == "" {
-			return nil, fmt.Errorf("helix users: %w: user %d has no id or login", ErrMalformedResponse, i)
+			return nil, malformed(endpointUsers, "user %d has no id or login", i)
 		}
 	}
 	return r.Data, nil

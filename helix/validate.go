@@ -31,10 +31,10 @@ func decodeValidate(body []byte) (*TokenInfo, error) {
 		ExpiresIn int64    `json:"expires_in"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("oauth2 validate: %w: %w", ErrMalformedResponse, err)
+		return nil, malformed(endpointValidate, "%w", err)
 	}
 	if r.ClientID == nil {
-		return nil, fmt.Errorf("oauth2 validate: %w: no client_id", ErrMalformedResponse)
+		return nil, malformed(endpointValidate, "no client_id")
 	}
 	return &TokenInfo{
 		ClientID:  *r.ClientID,
