@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -271,7 +270,7 @@ func TestToken429WaitsForReset(t *testing.T) {
 	reset := e.clock.Now().Add(30 * time.Second)
 	e.srv.Fail(helixtest.EndpointToken, helixtest.Fault{
 		Status: http.StatusTooManyRequests, Times: 1,
-		Header: http.Header{"Ratelimit-Reset": {strconv.FormatInt(reset.Unix(), 10)}},
+		RateLimitReset: reset,
 	})
 	if _, err := e.c.ValidateAppToken(context.Background()); err != nil {
 		t.Fatalf("ValidateAppToken: %v", err)

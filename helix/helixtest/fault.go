@@ -33,9 +33,10 @@ type Fault struct {
 	// HugeBody, if positive, answers 200 with valid JSON of about that
 	// many bytes.
 	HugeBody int64
-	// Header is added to the answer's headers, e.g. a Ratelimit-Reset on
-	// a 429 from the token endpoint, which has no bucket of its own here.
-	Header http.Header
+	// RateLimitReset, if not zero, is sent as the answer's
+	// Ratelimit-Reset, e.g. on a 429 from the token endpoint, which has no
+	// bucket of its own here. It overrides the Helix bucket's value.
+	RateLimitReset time.Time
 
 	left int
 }
@@ -134,8 +135,8 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, endpoint str
 		s.bucket.headers(w.Header(), s.opts.Now())
 		s.mu.Unlock()
 	}
-	for k, v := range f.Header {
-		w.Header()[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+	if !f.RateLimitReset.IsZero() {
+		w.Header().Set("Ratelimit-Reset", strconv.FormatInt(f.RateLimitReset.Unix(), 10))
 	}
 	switch {
 	case f.Status != 0:

@@ -384,13 +384,14 @@ func TestCloseUnblocksHang(t *testing.T) {
 	}
 }
 
-// TestFaultHeader: a fault's Header reaches the answer, so that a test can
-// give the token endpoint, which keeps no bucket, a Ratelimit-Reset.
-func TestFaultHeader(t *testing.T) {
+// TestFaultRateLimitReset: a fault's RateLimitReset reaches the answer, so
+// that a test can give the token endpoint, which keeps no bucket, a
+// Ratelimit-Reset.
+func TestFaultRateLimitReset(t *testing.T) {
 	f := newFixture(t, helixtest.Options{})
 	f.srv.Fail(helixtest.EndpointToken, helixtest.Fault{
 		Status: http.StatusTooManyRequests, Times: 1,
-		Header: http.Header{"ratelimit-reset": {"1700000030"}},
+		RateLimitReset: time.Unix(1_700_000_030, 0),
 	})
 	status, body, hdr := f.do(t, http.MethodPost, "/oauth2/token", url.Values{
 		"client_id":     {f.srv.ClientID()},
