@@ -12,22 +12,24 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/farmd/farmd/presence"
+	"github.com/farmd/farmd/twitch"
 )
 
 // Default endpoints and limits.
 const (
-	DefaultAuthURL     = "https://id.twitch.tv/oauth2"
-	DefaultHelixURL    = "https://api.twitch.tv/helix"
+	// DefaultAuthURL and DefaultHelixURL are Twitch's addresses, whose
+	// home is package twitch.
+	DefaultAuthURL     = twitch.DefaultAuthURL
+	DefaultHelixURL    = twitch.DefaultHelixURL
 	DefaultHTTPTimeout = 10 * time.Second
 	// DefaultMaxConcurrent is measured (BENCHMARKS.md): with 20 ms per
 	// request it polls 10,000 streamers (100 requests) in about 220 ms
@@ -193,15 +195,13 @@ func New(o Options) *Client {
 		c.sleep = sleepCtx
 	}
 	c.tokens = &tokenSource{
-		c: c,
-		cfg: clientcredentials.Config{
-			ClientID:     o.ClientID,
-			ClientSecret: o.ClientSecret,
-			TokenURL:     c.authURL + "/token",
-			// The default AuthStyle tries HTTP Basic and then form
-			// fields: two requests per token. Twitch wants the form.
-			AuthStyle: oauth2.AuthStyleInParams,
-		},
+		c:   c,
+		url: c.authURL + "/token",
+		form: url.Values{
+			"client_id":     {o.ClientID},
+			"client_secret": {o.ClientSecret},
+			"grant_type":    {"client_credentials"},
+		}.Encode(),
 		lock: make(chan struct{}, 1),
 	}
 	return c
@@ -245,6 +245,13 @@ func (s *stats) response(endpoint string, status int) {
 		s.responses[endpoint] = m
 	}
 	m[status]++
+}
+
+// attemptFailed counts an attempt at endpoint that got no 2xx answer.
+func (s *stats) attemptFailed(endpoint string) {
+	if endpoint == endpointToken {
+		s.tokenFailures.Add(1)
+	}
 }
 
 // Stats returns a snapshot of the client's counters.

@@ -111,6 +111,8 @@ func TestAPIErrorText(t *testing.T) {
 	}
 }
 
+// TestBackoffBounds: the n-th wait of a request's backoff lies in
+// [base*2^n/2, base*2^n], capped at BackoffMax, however many draws.
 func TestBackoffBounds(t *testing.T) {
 	c := New(Options{BackoffBase: 500 * time.Millisecond, BackoffMax: 10 * time.Second})
 	tests := []struct {
@@ -123,9 +125,15 @@ func TestBackoffBounds(t *testing.T) {
 		{5, 5 * time.Second, 10 * time.Second},
 		{60, 5 * time.Second, 10 * time.Second},
 	}
-	for _, tc := range tests {
-		for range 100 {
-			if d := c.backoff(tc.attempt); d < tc.min || d > tc.max {
+	for range 100 {
+		b := c.newBackoff()
+		next := 0 // the attempt whose wait b.Next returns
+		for _, tc := range tests {
+			var d time.Duration
+			for ; next <= tc.attempt; next++ {
+				d = b.Next()
+			}
+			if d < tc.min || d > tc.max {
 				t.Fatalf("backoff(%d): got %v, want within [%v, %v]", tc.attempt, d, tc.min, tc.max)
 			}
 		}

@@ -50,9 +50,7 @@ type APIError struct {
 // query param"; the OAuth endpoints use the prefix "oauth2".
 func (e *APIError) Error() string {
 	var b strings.Builder
-	b.WriteString(apiName(e.Endpoint))
-	b.WriteByte(' ')
-	b.WriteString(e.Endpoint)
+	b.WriteString(errPrefix(e.Endpoint))
 	fmt.Fprintf(&b, ": %d %s", e.Status, http.StatusText(e.Status))
 	if e.Message != "" {
 		b.WriteString(": ")
@@ -75,6 +73,19 @@ func apiName(endpoint string) string {
 	default:
 		return "helix"
 	}
+}
+
+// errPrefix starts every error about endpoint: "helix streams",
+// "oauth2 token".
+func errPrefix(endpoint string) string {
+	return apiName(endpoint) + " " + endpoint
+}
+
+// malformed reports an answer from endpoint that is not the JSON Twitch
+// documents: "helix streams: decode response: " and then format. format may
+// use %w to keep the decoder's error in the chain.
+func malformed(endpoint, format string, args ...any) error {
+	return fmt.Errorf("%s: %w: "+format, append([]any{errPrefix(endpoint), ErrMalformedResponse}, args...)...)
 }
 
 // newAPIError builds an APIError from a Twitch error body, which looks like

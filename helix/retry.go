@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/farmd/farmd/backoff"
 )
 
 // response is an HTTP answer whose body has been read (bounded).
@@ -19,7 +20,8 @@ type response struct {
 }
 
 // send performs one HTTP request and reads its body up to c.maxBody bytes.
-// Errors name the endpoint but never the URL, whose query can be long.
+// Errors name the endpoint but never the URL, whose query can be long, nor
+// the request body, which for the token endpoint holds the client secret.
 func (c *Client) send(req *http.Request, endpoint string) (*response, error) {
 	start := time.Now()
 	resp, err := c.hc.Do(req)
@@ -31,7 +33,7 @@ func (c *Client) send(req *http.Request, endpoint string) (*response, error) {
 		}
 		c.log.Debug().Str("method", req.Method).Str("endpoint", req.URL.Path).
 			Dur("duration", time.Since(start)).Err(err).Msg("request failed")
-		return nil, fmt.Errorf("%s %s: %w", apiName(endpoint), endpoint, err)
+		return nil, fmt.Errorf("%s: %w", errPrefix(endpoint), err)
 	}
 	defer resp.Body.Close()
 	c.stats.response(endpoint, resp.StatusCode)
@@ -50,20 +52,23 @@ func (c *Client) send(req *http.Request, endpoint string) (*response, error) {
 	ev.Msg("request")
 	if err != nil {
 		c.stats.transportErrors.Add(1)
-		return nil, fmt.Errorf("%s %s: read body: %w", apiName(endpoint), endpoint, err)
+		return nil, fmt.Errorf("%s: read body: %w", errPrefix(endpoint), err)
 	}
 	if int64(len(body)) > c.maxBody {
-		return nil, fmt.Errorf("%s %s: %w (over %d bytes)", apiName(endpoint), endpoint, errBodyTooLarge, c.maxBody)
+		return nil, fmt.Errorf("%s: %w (over %d bytes)", errPrefix(endpoint), errBodyTooLarge, c.maxBody)
 	}
 	return &response{status: resp.StatusCode, header: resp.Header, body: body}, nil
 }
 
 // do sends the request newReq builds until it gets a 2xx answer, whose body
-// it returns. 5xx, timeouts and transport errors are retried with
-// exponential backoff and jitter, 429 after Ratelimit-Reset, up to
-// c.maxAttempts attempts in all. Other statuses (including 401, which the
-// caller handles) return an *APIError at once.
+// it returns. It is the package's one retry loop: the token endpoint,
+// /validate and Helix all go through it, so that they retry alike. 5xx,
+// timeouts and transport errors are retried after a backoff, 429 after
+// Ratelimit-Reset, up to c.maxAttempts attempts in all. Other statuses
+// (including 401, which withAppToken handles for the app token) return an
+// *APIError at once.
 func (c *Client) do(ctx context.Context, endpoint string, newReq func(ctx context.Context) (*http.Request, error)) ([]byte, error) {
+	b := c.newBackoff()
 	var lastErr error
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
@@ -71,72 +76,60 @@ func (c *Client) do(ctx context.Context, endpoint string, newReq func(ctx contex
 		}
 		req, err := newReq(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("build %s request: %w", endpoint, err)
+			return nil, fmt.Errorf("%s: build request: %w", errPrefix(endpoint), err)
 		}
 		resp, err := c.send(req, endpoint)
-		var wait time.Duration
+		if err == nil && resp.status >= 200 && resp.status < 300 {
+			return resp.body, nil
+		}
+		c.stats.attemptFailed(endpoint)
+		// Drawn for every failed attempt, so that the n-th retry's backoff
+		// does not depend on whether a 429 came before it.
+		wait := b.Next()
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%s %s: %w", apiName(endpoint), endpoint, ctx.Err())
+				return nil, fmt.Errorf("%s: %w", errPrefix(endpoint), ctx.Err())
 			}
 			if errors.Is(err, errBodyTooLarge) {
 				return nil, err
 			}
 			lastErr = err
-			wait = c.backoff(attempt)
-		case resp.status >= 200 && resp.status < 300:
-			return resp.body, nil
 		case resp.status == http.StatusTooManyRequests:
 			lastErr = newAPIError(endpoint, resp.status, resp.body)
-			wait = c.rateLimitWait(resp.header, attempt)
+			if d, ok := c.rateLimitWait(resp.header); ok {
+				wait = d
+			}
 		case resp.status >= 500:
 			lastErr = newAPIError(endpoint, resp.status, resp.body)
-			wait = c.backoff(attempt)
 		default:
 			return nil, newAPIError(endpoint, resp.status, resp.body)
 		}
 		if attempt+1 >= c.maxAttempts {
-			return nil, fmt.Errorf("giving up after %d attempts: %w", c.maxAttempts, lastErr)
+			return nil, fmt.Errorf("%s: giving up after %d attempts: %w", errPrefix(endpoint), c.maxAttempts, lastErr)
 		}
 		c.log.Debug().Str("endpoint", endpoint).Int("attempt", attempt+1).
 			Dur("wait", wait).Err(lastErr).Msg("retrying request")
 		if err := c.sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("%s %s: wait before retry: %w (last error: %v)", apiName(endpoint), endpoint, err, lastErr)
+			return nil, fmt.Errorf("%s: wait before retry: %w (last error: %v)", errPrefix(endpoint), err, lastErr)
 		}
 	}
 }
 
-// backoff is the wait before attempt+2: base*2^attempt capped at max, with
-// "equal jitter" (half fixed, half random) so that concurrent clients
-// spread out but never retry immediately.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.backoffMax
-	if attempt < 30 {
-		if e := c.backoffBase << attempt; e > 0 && e < d {
-			d = e
-		}
-	}
-	half := d / 2
-	if half <= 0 {
-		return d
-	}
-	return half + time.Duration(rand.Int64N(int64(half)+1))
+// newBackoff returns the waits between one request's attempts: base*2^n
+// capped at max, with "equal jitter" (half fixed, half random) so that
+// concurrent requests spread out but never retry immediately. A Backoff
+// counts its calls, so every request makes its own.
+func (c *Client) newBackoff() *backoff.Backoff {
+	return &backoff.Backoff{Min: c.backoffBase, Max: c.backoffMax, Jitter: 0.5}
 }
 
 // rateLimitWait is the wait after a 429: until Ratelimit-Reset, bounded by
-// c.maxRLWait; backoff when the header is missing or unreadable.
-func (c *Client) rateLimitWait(h http.Header, attempt int) time.Duration {
+// c.maxRLWait. It reports false when the header is missing or unreadable.
+func (c *Client) rateLimitWait(h http.Header) (time.Duration, bool) {
 	reset, ok := parseReset(h.Get("Ratelimit-Reset"))
 	if !ok {
-		return c.backoff(attempt)
+		return 0, false
 	}
-	d := reset.Sub(c.now())
-	if d < 0 {
-		d = 0
-	}
-	if d > c.maxRLWait {
-		d = c.maxRLWait
-	}
-	return d
+	return min(max(reset.Sub(c.now()), 0), c.maxRLWait), true
 }

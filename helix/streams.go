@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/farmd/farmd/presence"
+	"github.com/farmd/farmd/twitch"
 )
 
 // stream is the part of a Helix stream object farmd uses.
@@ -27,14 +28,14 @@ func decodeStreams(body []byte) ([]stream, error) {
 		Data []stream `json:"data"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("helix streams: %w: %w", ErrMalformedResponse, err)
+		return nil, malformed(endpointStreams, "%w", err)
 	}
 	if r.Data == nil {
-		return nil, fmt.Errorf(`helix streams: %w: no "data" array`, ErrMalformedResponse)
+		return nil, malformed(endpointStreams, `no "data" array`)
 	}
 	for i, s := range r.Data {
 		if s.UserID == "" {
-			return nil, fmt.Errorf("helix streams: %w: stream %d has no user_id", ErrMalformedResponse, i)
+			return nil, malformed(endpointStreams, "stream %d has no user_id", i)
 		}
 	}
 	return r.Data, nil
@@ -103,7 +104,7 @@ func (c *Client) checkBatch(ctx context.Context, ids []string) ([]presence.Statu
 				if len(id) > 32 {
 					id = id[:32]
 				}
-				return nil, fmt.Errorf("helix streams: %w: stream of user_id %q, which was not asked for", ErrMalformedResponse, id)
+				return nil, malformed(endpointStreams, "stream of user_id %q, which was not asked for", id)
 			}
 		}
 	}
@@ -118,7 +119,7 @@ func (c *Client) checkBatch(ctx context.Context, ids []string) ([]presence.Statu
 				odd, oddType = append(odd, id), s.Type
 				continue
 			}
-			st.Login, st.Live = s.UserLogin, true
+			st.Login, st.Live = twitch.NormalizeLogin(s.UserLogin), true
 		}
 		out = append(out, st)
 	}
@@ -126,8 +127,8 @@ func (c *Client) checkBatch(ctx context.Context, ids []string) ([]presence.Statu
 		if len(oddType) > 32 {
 			oddType = oddType[:32]
 		}
-		return out, fmt.Errorf("helix streams: %w: %d stream(s), e.g. user %s with type %q; their status is unknown",
-			ErrStreamType, len(odd), odd[0], oddType)
+		return out, fmt.Errorf("%s: %w: %d stream(s), e.g. user %s with type %q; their status is unknown",
+			errPrefix(endpointStreams), ErrStreamType, len(odd), odd[0], oddType)
 	}
 	return out, nil
 }

@@ -168,7 +168,7 @@ func TestCheckStreamsFailures(t *testing.T) {
 			fault:        helixtest.Fault{Status: http.StatusInternalServerError},
 			wantRequests: 4,
 			wantSleeps:   3,
-			wantErr:      "helix streams: 500 Internal Server Error",
+			wantErr:      "helix streams: giving up after 4 attempts: helix streams: 500 Internal Server Error",
 			wantStatus:   http.StatusInternalServerError,
 		},
 		{
@@ -184,7 +184,7 @@ func TestCheckStreamsFailures(t *testing.T) {
 			opts:         func(o *helix.Options) { o.HTTPClient.Timeout = 100 * time.Millisecond },
 			wantRequests: 4,
 			wantSleeps:   3,
-			wantErr:      "giving up after 4 attempts",
+			wantErr:      "helix streams: giving up after 4 attempts: ",
 			wantTimeout:  true,
 		},
 		{
@@ -364,5 +364,23 @@ func TestCheckStreamsCanceled(t *testing.T) {
 	}
 	if got := e.srv.Count(helixtest.EndpointStreams); got != 2 {
 		t.Errorf("streams requests: got %d, want 2 (no retry after cancel)", got)
+	}
+}
+
+// TestCheckStreamsNormalisesLogin: a stream's user_login becomes the channel
+// farmd joins and later parts, so it is normalised like the logins
+// ResolveLogins returns; go-twitch-irc lowercases JOIN but not PART.
+func TestCheckStreamsNormalisesLogin(t *testing.T) {
+	e := newEnv(t, helixtest.Options{}, nil)
+	id := e.srv.AddUser("alice")
+	e.srv.Fail(helixtest.EndpointStreams, helixtest.Fault{Times: 1,
+		Body: `{"data":[{"user_id":"` + id + `","user_login":"Alice","type":"live"}],"pagination":{}}`})
+	got, err := e.c.CheckStreams(context.Background(), []string{id})
+	if err != nil {
+		t.Fatalf("CheckStreams: %v", err)
+	}
+	want := []presence.Status{{UserID: id, Login: "alice", Live: true}}
+	if !slices.Equal(got, want) {
+		t.Errorf("statuses: got %+v, want %+v", got, want)
 	}
 }

@@ -2,15 +2,14 @@ package helix
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 )
 
 // maxRenewMargin bounds how long before its expiry an app token is replaced.
@@ -20,8 +19,10 @@ const maxRenewMargin = 5 * time.Minute
 // refreshed: a new one is requested when the cached one expires or Helix
 // rejects it.
 type tokenSource struct {
-	c   *Client
-	cfg clientcredentials.Config
+	c *Client
+	// url is the token endpoint; form is the client-credentials request
+	// body, holding the client secret: neither is ever logged.
+	url, form string
 	// lock is a one-slot semaphore held while fetching, so that concurrent
 	// callers wait for one fetch (and can give up with their ctx) instead
 	// of each fetching a token.
@@ -74,73 +75,41 @@ func (ts *tokenSource) invalidate(tok string) {
 	}
 }
 
-// fetch requests a new app token, retrying 5xx, 429 and transport errors
-// like any other request. The caller holds ts.lock.
+// fetch requests a new app token through the same retry loop as every
+// other request. The caller holds ts.lock.
 func (ts *tokenSource) fetch(ctx context.Context) (string, error) {
 	c := ts.c
-	hctx := context.WithValue(ctx, oauth2.HTTPClient, c.hc)
-	var lastErr error
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			c.stats.retries.Add(1)
+	start := time.Now()
+	body, err := c.do(ctx, endpointToken, func(ctx context.Context) (*http.Request, error) {
+		// Credentials go in the form, not in HTTP Basic: Twitch reads the
+		// form only, so Basic would cost a failed request every time.
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, ts.url, strings.NewReader(ts.form))
+		if err != nil {
+			return nil, err
 		}
-		start := time.Now()
-		tok, err := ts.cfg.Token(hctx)
-		if err == nil {
-			c.stats.response(endpointToken, http.StatusOK)
-			return ts.store(tok, time.Since(start)), nil
-		}
-		c.stats.tokenFailures.Add(1)
-		retry := true
-		var re *oauth2.RetrieveError
-		switch {
-		case errors.As(err, &re) && re.Response != nil:
-			status := re.Response.StatusCode
-			c.stats.response(endpointToken, status)
-			c.log.Debug().Str("method", http.MethodPost).Str("endpoint", endpointToken).
-				Int("status", status).Dur("duration", time.Since(start)).Msg("request")
-			// Never wrap re: its text quotes the whole body.
-			lastErr = newAPIError(endpointToken, status, re.Body)
-			retry = status >= 500 || status == http.StatusTooManyRequests
-		case ctx.Err() != nil:
-			return "", fmt.Errorf("get app token: %w", ctx.Err())
-		default:
-			c.stats.transportErrors.Add(1)
-			c.log.Debug().Str("method", http.MethodPost).Str("endpoint", endpointToken).
-				Dur("duration", time.Since(start)).Err(err).Msg("request failed")
-			lastErr = err
-		}
-		if !retry {
-			return "", fmt.Errorf("get app token: %w", lastErr)
-		}
-		if attempt+1 >= c.maxAttempts {
-			return "", fmt.Errorf("get app token: giving up after %d attempts: %w", c.maxAttempts, lastErr)
-		}
-		wait := c.backoff(attempt)
-		c.log.Debug().Str("endpoint", endpointToken).Int("attempt", attempt+1).
-			Dur("wait", wait).Err(lastErr).Msg("retrying request")
-		if err := c.sleep(ctx, wait); err != nil {
-			return "", fmt.Errorf("get app token: wait before retry: %w (last error: %v)", err, lastErr)
-		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return req, nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("get app token: %w", err)
 	}
-}
-
-// store caches tok and returns its access token.
-func (ts *tokenSource) store(tok *oauth2.Token, took time.Duration) string {
-	c := ts.c
+	tok, ttl, err := decodeToken(body)
+	if err != nil {
+		c.stats.tokenFailures.Add(1)
+		return "", fmt.Errorf("get app token: %w", err)
+	}
 	c.stats.tokenFetches.Add(1)
-	ttl := tokenTTL(tok)
 	var expiresAt time.Time
 	if ttl > 0 {
 		margin := min(ttl/10, maxRenewMargin)
 		expiresAt = c.now().Add(ttl - margin)
 	}
 	ts.mu.Lock()
-	ts.token = tok.AccessToken
+	ts.token = tok
 	ts.expiresAt = expiresAt
 	ts.mu.Unlock()
-	c.log.Info().Dur("expires_in", ttl).Dur("duration", took).Msg("app token obtained")
-	return tok.AccessToken
+	c.log.Info().Dur("expires_in", ttl).Dur("duration", time.Since(start)).Msg("app token obtained")
+	return tok, nil
 }
 
 // withAppToken calls f with the app token. If f's error matches
@@ -183,34 +152,41 @@ func (c *Client) doHelix(ctx context.Context, endpoint string, query string) ([]
 	return body, err
 }
 
-// tokenTTL is the token's lifetime from its "expires_in" field
-// (clientcredentials does not copy it to Token.ExpiresIn), else from
-// Token.Expiry; 0 if unknown.
-func tokenTTL(tok *oauth2.Token) time.Duration {
-	secs := func(n float64) time.Duration {
-		const maxTTL = 365 * 24 * time.Hour // keeps the Duration from overflowing
-		if n >= maxTTL.Seconds() {
-			return maxTTL
-		}
-		return time.Duration(n) * time.Second
+// decodeToken parses a client-credentials answer,
+// {"access_token":"...","expires_in":5011271,"token_type":"bearer"}, into
+// the token and its lifetime (0 if unknown). expires_in is relative, so the
+// expiry is computed against the client's clock by the caller. Errors never
+// quote the body: it holds the token.
+func decodeToken(body []byte) (string, time.Duration, error) {
+	var r struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   any    `json:"expires_in"`
 	}
-	switch v := tok.Extra("expires_in").(type) {
+	if err := json.Unmarshal(body, &r); err != nil {
+		return "", 0, malformed(endpointToken, "%w", err)
+	}
+	if r.AccessToken == "" {
+		return "", 0, malformed(endpointToken, "no access_token")
+	}
+	return r.AccessToken, tokenTTL(r.ExpiresIn), nil
+}
+
+// tokenTTL reads expires_in, a number of seconds (some servers send it as
+// a string); 0 if missing or unreadable.
+func tokenTTL(expiresIn any) time.Duration {
+	var n float64
+	switch v := expiresIn.(type) {
 	case float64:
-		if v > 0 {
-			return secs(v)
-		}
+		n = v
 	case string:
-		if n, err := strconv.ParseFloat(v, 64); err == nil && n > 0 {
-			return secs(n)
-		}
+		n, _ = strconv.ParseFloat(v, 64)
 	}
-	if tok.ExpiresIn > 0 {
-		return secs(float64(tok.ExpiresIn))
-	}
-	if !tok.Expiry.IsZero() {
-		if d := time.Until(tok.Expiry); d > 0 {
-			return d
-		}
+	const maxTTL = 365 * 24 * time.Hour // keeps the Duration from overflowing
+	switch {
+	case n >= maxTTL.Seconds():
+		return maxTTL
+	case n > 0:
+		return time.Duration(n) * time.Second
 	}
 	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +161,7 @@ func TestValidateToken(t *testing.T) {
 	}{
 		{"bare token", "usertoken123", "botaccount", nil},
 		{"oauth prefix", "oauth:usertoken123", "botaccount", nil},
+		{"oauth prefix in capitals", "OAuth:usertoken123", "botaccount", nil},
 		{"unknown token", "oauth:nope", "", helix.ErrUnauthorized},
 	}
 	for _, tc := range tests {
@@ -219,5 +221,64 @@ func TestValidateAppTokenAfterRevoke(t *testing.T) {
 	}
 	if got := e.srv.Count(helixtest.EndpointValidate); got != 5 {
 		t.Errorf("validate requests: got %d, want 5", got)
+	}
+}
+
+// TestTokenGivesUp: a token endpoint that keeps failing costs MaxAttempts
+// requests with growing backoff between them, and the error names the
+// endpoint like every other one.
+func TestTokenGivesUp(t *testing.T) {
+	e := newEnv(t, helixtest.Options{}, nil)
+	e.srv.Fail(helixtest.EndpointToken, helixtest.Fault{Status: http.StatusServiceUnavailable})
+	_, err := e.c.ValidateAppToken(context.Background())
+	const want = "validate app token: get app token: oauth2 token: giving up after 4 attempts: oauth2 token: 503 Service Unavailable: Service Unavailable"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err: got %v, want %q", err, want)
+	}
+	var ae *helix.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || ae.Endpoint != "token" {
+		t.Errorf("APIError: got %v, want 503 from token", ae)
+	}
+	if got := e.srv.Count(helixtest.EndpointToken); got != helix.DefaultMaxAttempts {
+		t.Errorf("token requests: got %d, want %d", got, helix.DefaultMaxAttempts)
+	}
+	sleeps := e.clock.Sleeps()
+	if len(sleeps) != helix.DefaultMaxAttempts-1 {
+		t.Fatalf("sleeps: got %v, want %d", sleeps, helix.DefaultMaxAttempts-1)
+	}
+	for i, d := range sleeps {
+		hi := helix.DefaultBackoffBase << i
+		if d < hi/2 || d > hi {
+			t.Errorf("sleep %d: got %v, want within [%v, %v]", i, d, hi/2, hi)
+		}
+	}
+	st := e.c.Stats()
+	if st.TokenFailures != helix.DefaultMaxAttempts || st.Retries != helix.DefaultMaxAttempts-1 || st.TokenFetches != 0 {
+		t.Errorf("Stats: got %d failures, %d retries, %d fetches; want %d, %d, 0",
+			st.TokenFailures, st.Retries, st.TokenFetches, helix.DefaultMaxAttempts, helix.DefaultMaxAttempts-1)
+	}
+	if got := st.Responses["token"][http.StatusServiceUnavailable]; got != helix.DefaultMaxAttempts {
+		t.Errorf("Responses[token][503]: got %d, want %d", got, helix.DefaultMaxAttempts)
+	}
+}
+
+// TestToken429WaitsForReset: a 429 from the token endpoint waits for its
+// Ratelimit-Reset, as one from Helix does, instead of retrying after a
+// backoff that is shorter than the wait Twitch asked for.
+func TestToken429WaitsForReset(t *testing.T) {
+	e := newEnv(t, helixtest.Options{}, nil)
+	reset := e.clock.Now().Add(30 * time.Second)
+	e.srv.Fail(helixtest.EndpointToken, helixtest.Fault{
+		Status: http.StatusTooManyRequests, Times: 1,
+		RateLimitReset: reset,
+	})
+	if _, err := e.c.ValidateAppToken(context.Background()); err != nil {
+		t.Fatalf("ValidateAppToken: %v", err)
+	}
+	if got, want := e.clock.Sleeps(), []time.Duration{30 * time.Second}; !slices.Equal(got, want) {
+		t.Errorf("sleeps: got %v, want %v (until Ratelimit-Reset)", got, want)
+	}
+	if got := e.srv.Count(helixtest.EndpointToken); got != 2 {
+		t.Errorf("token requests: got %d, want 2", got)
 	}
 }

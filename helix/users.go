@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/farmd/farmd/presence"
+	"github.com/farmd/farmd/twitch"
 )
 
 // user is the part of a Helix user object farmd uses.
@@ -23,45 +23,30 @@ func decodeUsers(body []byte) ([]user, error) {
 		Data []user `json:"data"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("helix users: %w: %w", ErrMalformedResponse, err)
+		return nil, malformed(endpointUsers, "%w", err)
 	}
 	if r.Data == nil {
-		return nil, fmt.Errorf(`helix users: %w: no "data" array`, ErrMalformedResponse)
+		return nil, malformed(endpointUsers, `no "data" array`)
 	}
 	for i, u := range r.Data {
 		if u.ID == "" || u.Login == "" {
-			return nil, fmt.Errorf("helix users: %w: user %d has no id or login", ErrMalformedResponse, i)
+			return nil, malformed(endpointUsers, "user %d has no id or login", i)
 		}
 	}
 	return r.Data, nil
 }
 
-// ValidLogin reports whether s (lowercase) is shaped like a Twitch login:
-// 1 to 25 of [a-z0-9_]. Helix rejects a whole /users request with 400 if
-// one login is malformed.
-func ValidLogin(s string) bool {
-	if len(s) == 0 || len(s) > 25 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		if !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-// ResolveLogins returns the users Twitch knows among logins (trimmed,
-// lowercased, a leading '#' dropped, deduplicated), 100 logins to a /users
-// request, requests sent one after another. Logins Twitch does not know are absent, and so are malformed
-// ones, which are never sent because Helix would reject the whole request
-// for them. After a failed request the result is partial and err says why.
+// ResolveLogins returns the users Twitch knows among logins (normalised
+// with twitch.NormalizeLogin, deduplicated), 100 logins to a /users
+// request, requests sent one after another. Logins Twitch does not know are
+// absent, and so are malformed ones (twitch.ValidLogin), which are never
+// sent because Helix would reject the whole request for them. After a
+// failed request the result is partial and err says why.
 func (c *Client) ResolveLogins(ctx context.Context, logins []string) ([]presence.Streamer, error) {
 	norm := make([]string, 0, len(logins))
 	for _, l := range logins {
-		l = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(l)), "#")
-		if !ValidLogin(l) {
+		l = twitch.NormalizeLogin(l)
+		if !twitch.ValidLogin(l) {
 			c.log.Debug().Str("login", l).Msg("skipping malformed login")
 			continue
 		}
@@ -75,7 +60,7 @@ func (c *Client) ResolveLogins(ctx context.Context, logins []string) ([]presence
 			var users []user
 			users, err = decodeUsers(body)
 			for _, u := range users {
-				out = append(out, presence.Streamer{ID: u.ID, Login: strings.ToLower(u.Login)})
+				out = append(out, presence.Streamer{ID: u.ID, Login: twitch.NormalizeLogin(u.Login)})
 			}
 		}
 		if err != nil {

@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/farmd/farmd/twitch"
 )
 
 // TokenInfo is what /oauth2/validate says about a token. Login and UserID
@@ -30,10 +31,10 @@ func decodeValidate(body []byte) (*TokenInfo, error) {
 		ExpiresIn int64    `json:"expires_in"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("oauth2 validate: %w: %w", ErrMalformedResponse, err)
+		return nil, malformed(endpointValidate, "%w", err)
 	}
 	if r.ClientID == nil {
-		return nil, fmt.Errorf("oauth2 validate: %w: no client_id", ErrMalformedResponse)
+		return nil, malformed(endpointValidate, "no client_id")
 	}
 	return &TokenInfo{
 		ClientID:  *r.ClientID,
@@ -45,10 +46,12 @@ func decodeValidate(body []byte) (*TokenInfo, error) {
 }
 
 // ValidateToken validates a user access token (the IRC token), with or
-// without its "oauth:" prefix. A token Twitch rejects gives an error
-// matching ErrUnauthorized. Twitch requires validation at start and hourly.
+// without its "oauth:" prefix, which twitch.StripOAuthPrefix removes in any
+// case as config and irc do, so that a token IRC accepts validates too. A
+// token Twitch rejects gives an error matching ErrUnauthorized. Twitch
+// requires validation at start and hourly.
 func (c *Client) ValidateToken(ctx context.Context, token string) (*TokenInfo, error) {
-	token = strings.TrimPrefix(strings.TrimSpace(token), "oauth:")
+	token = twitch.StripOAuthPrefix(token)
 	if token == "" {
 		return nil, errors.New("validate token: empty token")
 	}

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+
+	"github.com/farmd/farmd/twitch"
 )
 
 // registerControl adds a small HTTP control API for people playing with
@@ -17,7 +19,7 @@ import (
 func (s *Server) registerControl(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_control/user", func(w http.ResponseWriter, r *http.Request) {
 		login := r.URL.Query().Get("login")
-		if !validLogin(login) {
+		if !twitch.ValidLogin(login) {
 			http.Error(w, "bad login", http.StatusBadRequest)
 			return
 		}
@@ -26,7 +28,7 @@ func (s *Server) registerControl(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_control/live", func(w http.ResponseWriter, r *http.Request) {
 		login := r.URL.Query().Get("login")
 		live, err := strconv.ParseBool(r.URL.Query().Get("live"))
-		if !validLogin(login) || err != nil {
+		if !twitch.ValidLogin(login) || err != nil {
 			http.Error(w, "want login=<login>&live=<bool>", http.StatusBadRequest)
 			return
 		}
@@ -35,7 +37,7 @@ func (s *Server) registerControl(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("POST /_control/rename", func(w http.ResponseWriter, r *http.Request) {
 		from, to := r.URL.Query().Get("from"), r.URL.Query().Get("to")
-		if !validLogin(to) || !s.Rename(from, to) {
+		if !twitch.ValidLogin(to) || !s.Rename(from, to) {
 			http.Error(w, "unknown from or bad to", http.StatusBadRequest)
 			return
 		}

@@ -33,6 +33,10 @@ type Fault struct {
 	// HugeBody, if positive, answers 200 with valid JSON of about that
 	// many bytes.
 	HugeBody int64
+	// RateLimitReset, if not zero, is sent as the answer's
+	// Ratelimit-Reset, e.g. on a 429 from the token endpoint, which has no
+	// bucket of its own here. It overrides the Helix bucket's value.
+	RateLimitReset time.Time
 
 	left int
 }
@@ -130,6 +134,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, endpoint str
 		s.mu.Lock()
 		s.bucket.headers(w.Header(), s.opts.Now())
 		s.mu.Unlock()
+	}
+	if !f.RateLimitReset.IsZero() {
+		w.Header().Set("Ratelimit-Reset", strconv.FormatInt(f.RateLimitReset.Unix(), 10))
 	}
 	switch {
 	case f.Status != 0:

@@ -6,24 +6,12 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/farmd/farmd/twitch"
 )
 
 // maxQueryValues is Helix's limit on a repeated query parameter.
 const maxQueryValues = 100
-
-// validLogin matches Twitch login names: 1 to 25 of [A-Za-z0-9_].
-func validLogin(s string) bool {
-	if len(s) == 0 || len(s) > 25 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
 
 // handleUsers serves GET /helix/users?login=..&id=..
 func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
@@ -38,7 +26,7 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, l := range logins {
-		if !validLogin(l) {
+		if !twitch.ValidLogin(l) {
 			writeError(w, http.StatusBadRequest, true, "Invalid login names, emails or IDs in request")
 			return
 		}
@@ -54,7 +42,7 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, l := range logins {
-		add(s.byLogin[lower(l)])
+		add(s.byLogin[twitch.NormalizeLogin(l)])
 	}
 	for _, id := range ids {
 		add(id)
@@ -115,8 +103,8 @@ func (s *Server) handleStreams(w http.ResponseWriter, r *http.Request) {
 		want[id] = true
 	}
 	for _, l := range logins {
-		id, ok := s.byLogin[lower(l)]
-		if !ok {
+		id, ok := s.byLogin[twitch.NormalizeLogin(l)]
+		if !ok || !twitch.ValidLogin(l) {
 			s.mu.Unlock()
 			writeError(w, http.StatusBadRequest, true, "Malformed query param")
 			return

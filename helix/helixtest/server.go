@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/farmd/farmd/twitch"
 )
 
 // Endpoint names for Fail, Count and Requests.
@@ -186,10 +188,11 @@ func (s *Server) ClientID() string { return s.opts.ClientID }
 // ClientSecret returns the registered application's client secret.
 func (s *Server) ClientSecret() string { return s.opts.ClientSecret }
 
-// AddUser registers login (lowercased) and returns its user ID. IDs are
+// AddUser registers login, normalised by twitch.NormalizeLogin as farmd
+// normalises the logins it compares, and returns its user ID. IDs are
 // assigned in order from 100001; adding a known login returns its ID.
 func (s *Server) AddUser(login string) string {
-	login = lower(login)
+	login = twitch.NormalizeLogin(login)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if id, ok := s.byLogin[login]; ok {
@@ -229,7 +232,7 @@ func (s *Server) SetStreamType(login, typ string) {
 // Rename changes a user's login; the ID stays. It reports whether oldLogin
 // was known.
 func (s *Server) Rename(oldLogin, newLogin string) bool {
-	oldLogin, newLogin = lower(oldLogin), lower(newLogin)
+	oldLogin, newLogin = twitch.NormalizeLogin(oldLogin), twitch.NormalizeLogin(newLogin)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id, ok := s.byLogin[oldLogin]
@@ -248,7 +251,7 @@ func (s *Server) AddUserToken(token, login string, scopes ...string) {
 	s.AddUser(login)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.userTokens[token] = userToken{login: lower(login), scopes: append([]string{}, scopes...)}
+	s.userTokens[token] = userToken{login: twitch.NormalizeLogin(login), scopes: append([]string{}, scopes...)}
 }
 
 // RevokeAppTokens makes every app token issued so far invalid: Helix and
@@ -395,16 +398,6 @@ func writeError(w http.ResponseWriter, status int, withError bool, msg string) {
 		body["error"] = http.StatusText(status)
 	}
 	writeJSON(w, status, body)
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // String names the server by its URL.

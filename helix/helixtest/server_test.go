@@ -154,6 +154,12 @@ func TestErrorShapes(t *testing.T) {
 			wantStatus: 400, wantBody: map[string]any{"error": "Bad Request", "status": 400.0, "message": "Malformed query param"},
 		},
 		{
+			// Twitch takes logins, not channel names: "#alice" is malformed
+			// even though farmd would normalise it to a known login.
+			name: "streams malformed user_login", method: http.MethodGet, path: "/helix/streams", query: url.Values{"user_login": {"#alice"}},
+			wantStatus: 400, wantBody: map[string]any{"error": "Bad Request", "status": 400.0, "message": "Malformed query param"},
+		},
+		{
 			name: "streams 101 user_id", method: http.MethodGet, path: "/helix/streams", query: repeat("user_id", 101),
 			wantStatus: 400,
 		},
@@ -375,5 +381,27 @@ func TestCloseUnblocksHang(t *testing.T) {
 				t.Fatal("request still blocked after Close")
 			}
 		})
+	}
+}
+
+// TestFaultRateLimitReset: a fault's RateLimitReset reaches the answer, so
+// that a test can give the token endpoint, which keeps no bucket, a
+// Ratelimit-Reset.
+func TestFaultRateLimitReset(t *testing.T) {
+	f := newFixture(t, helixtest.Options{})
+	f.srv.Fail(helixtest.EndpointToken, helixtest.Fault{
+		Status: http.StatusTooManyRequests, Times: 1,
+		RateLimitReset: time.Unix(1_700_000_030, 0),
+	})
+	status, body, hdr := f.do(t, http.MethodPost, "/oauth2/token", url.Values{
+		"client_id":     {f.srv.ClientID()},
+		"client_secret": {f.srv.ClientSecret()},
+		"grant_type":    {"client_credentials"},
+	}, nil)
+	if status != http.StatusTooManyRequests {
+		t.Fatalf("status: got %d (%v), want 429", status, body)
+	}
+	if got := hdr.Get("Ratelimit-Reset"); got != "1700000030" {
+		t.Errorf("Ratelimit-Reset: got %q, want 1700000030", got)
 	}
 }
