@@ -12,13 +12,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/farmd/farmd/presence"
 	"github.com/farmd/farmd/twitch"
@@ -195,13 +196,15 @@ func New(o Options) *Client {
 		c.sleep = sleepCtx
 	}
 	c.tokens = &tokenSource{
-		c:   c,
-		url: c.authURL + "/token",
-		form: url.Values{
-			"client_id":     {o.ClientID},
-			"client_secret": {o.ClientSecret},
-			"grant_type":    {"client_credentials"},
-		}.Encode(),
+		c: c,
+		cfg: clientcredentials.Config{
+			ClientID:     o.ClientID,
+			ClientSecret: o.ClientSecret,
+			TokenURL:     c.authURL + "/token",
+			// The default AuthStyle tries HTTP Basic and then form
+			// fields: two requests per token. Twitch wants the form.
+			AuthStyle: oauth2.AuthStyleInParams,
+		},
 		lock: make(chan struct{}, 1),
 	}
 	return c

@@ -61,24 +61,36 @@ func (c *Client) send(req *http.Request, endpoint string) (*response, error) {
 }
 
 // do sends the request newReq builds until it gets a 2xx answer, whose body
-// it returns. It is the package's one retry loop: the token endpoint,
+// it returns, through retry.
+func (c *Client) do(ctx context.Context, endpoint string, newReq func(ctx context.Context) (*http.Request, error)) ([]byte, error) {
+	return c.retry(ctx, endpoint, func(ctx context.Context) (*response, error) {
+		req, err := newReq(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w: %w", errPrefix(endpoint), errBuild, err)
+		}
+		return c.send(req, endpoint)
+	})
+}
+
+// errBuild marks an attempt that failed before anything was sent: it is
+// not retried.
+var errBuild = errors.New("build request")
+
+// retry runs try until it gets a 2xx answer, whose body it returns. It
+// is the package's one retry loop: the token grants (x/oauth2 exchanges),
 // /validate and Helix all go through it, so that they retry alike. 5xx,
 // timeouts and transport errors are retried after a backoff, 429 after
 // Ratelimit-Reset, up to c.maxAttempts attempts in all. Other statuses
 // (including 401, which withAppToken handles for the app token) return an
 // *APIError at once.
-func (c *Client) do(ctx context.Context, endpoint string, newReq func(ctx context.Context) (*http.Request, error)) ([]byte, error) {
+func (c *Client) retry(ctx context.Context, endpoint string, try func(ctx context.Context) (*response, error)) ([]byte, error) {
 	b := c.newBackoff()
 	var lastErr error
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			c.stats.retries.Add(1)
 		}
-		req, err := newReq(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s: build request: %w", errPrefix(endpoint), err)
-		}
-		resp, err := c.send(req, endpoint)
+		resp, err := try(ctx)
 		if err == nil && resp.status >= 200 && resp.status < 300 {
 			return resp.body, nil
 		}
@@ -91,7 +103,7 @@ func (c *Client) do(ctx context.Context, endpoint string, newReq func(ctx contex
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("%s: %w", errPrefix(endpoint), ctx.Err())
 			}
-			if errors.Is(err, errBodyTooLarge) {
+			if errors.Is(err, errBodyTooLarge) || errors.Is(err, errBuild) || errors.Is(err, ErrMalformedResponse) {
 				return nil, err
 			}
 			lastErr = err

@@ -2,14 +2,15 @@ package helix
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
 // maxRenewMargin bounds how long before its expiry an app token is replaced.
@@ -20,9 +21,8 @@ const maxRenewMargin = 5 * time.Minute
 // rejects it.
 type tokenSource struct {
 	c *Client
-	// url is the token endpoint; form is the client-credentials request
-	// body, holding the client secret: neither is ever logged.
-	url, form string
+	// cfg holds the client secret; it is never logged.
+	cfg clientcredentials.Config
 	// lock is a one-slot semaphore held while fetching, so that concurrent
 	// callers wait for one fetch (and can give up with their ctx) instead
 	// of each fetching a token.
@@ -75,41 +75,30 @@ func (ts *tokenSource) invalidate(tok string) {
 	}
 }
 
-// fetch requests a new app token through the same retry loop as every
-// other request. The caller holds ts.lock.
+// fetch requests a new app token (x/oauth2's client-credentials grant)
+// through the same retry loop as every other request. The caller holds
+// ts.lock.
 func (ts *tokenSource) fetch(ctx context.Context) (string, error) {
 	c := ts.c
 	start := time.Now()
-	body, err := c.do(ctx, endpointToken, func(ctx context.Context) (*http.Request, error) {
-		// Credentials go in the form, not in HTTP Basic: Twitch reads the
-		// form only, so Basic would cost a failed request every time.
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, ts.url, strings.NewReader(ts.form))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		return req, nil
-	})
+	var tok *oauth2.Token
+	_, err := c.retry(ctx, endpointToken, c.exchange(endpointToken, &tok, ts.cfg.Token))
 	if err != nil {
-		return "", fmt.Errorf("get app token: %w", err)
-	}
-	tok, ttl, err := decodeToken(body)
-	if err != nil {
-		c.stats.tokenFailures.Add(1)
 		return "", fmt.Errorf("get app token: %w", err)
 	}
 	c.stats.tokenFetches.Add(1)
+	ttl := tokenTTL(tok)
 	var expiresAt time.Time
 	if ttl > 0 {
 		margin := min(ttl/10, maxRenewMargin)
 		expiresAt = c.now().Add(ttl - margin)
 	}
 	ts.mu.Lock()
-	ts.token = tok
+	ts.token = tok.AccessToken
 	ts.expiresAt = expiresAt
 	ts.mu.Unlock()
 	c.log.Info().Dur("expires_in", ttl).Dur("duration", time.Since(start)).Msg("app token obtained")
-	return tok, nil
+	return tok.AccessToken, nil
 }
 
 // withAppToken calls f with the app token. If f's error matches
@@ -152,34 +141,20 @@ func (c *Client) doHelix(ctx context.Context, endpoint string, query string) ([]
 	return body, err
 }
 
-// decodeToken parses a client-credentials answer,
-// {"access_token":"...","expires_in":5011271,"token_type":"bearer"}, into
-// the token and its lifetime (0 if unknown). expires_in is relative, so the
-// expiry is computed against the client's clock by the caller. Errors never
-// quote the body: it holds the token.
-func decodeToken(body []byte) (string, time.Duration, error) {
-	var r struct {
-		AccessToken string `json:"access_token"`
-		ExpiresIn   any    `json:"expires_in"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return "", 0, malformed(endpointToken, "%w", err)
-	}
-	if r.AccessToken == "" {
-		return "", 0, malformed(endpointToken, "no access_token")
-	}
-	return r.AccessToken, tokenTTL(r.ExpiresIn), nil
-}
-
-// tokenTTL reads expires_in, a number of seconds (some servers send it as
-// a string); 0 if missing or unreadable.
-func tokenTTL(expiresIn any) time.Duration {
-	var n float64
-	switch v := expiresIn.(type) {
-	case float64:
-		n = v
-	case string:
-		n, _ = strconv.ParseFloat(v, 64)
+// tokenTTL is the lifetime Twitch gave tok (its expires_in, a number of
+// seconds; some servers send a string), 0 if none. x/oauth2's Expiry is
+// computed against the real clock and its clientcredentials package drops
+// ExpiresIn, so the raw field is read and farmd's own (injectable) clock
+// dates it.
+func tokenTTL(tok *oauth2.Token) time.Duration {
+	n := float64(tok.ExpiresIn)
+	if n == 0 {
+		switch v := tok.Extra("expires_in").(type) {
+		case float64:
+			n = v
+		case string:
+			n, _ = strconv.ParseFloat(v, 64)
+		}
 	}
 	const maxTTL = 365 * 24 * time.Hour // keeps the Duration from overflowing
 	switch {

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // endpointDevice is POST {auth_url}/device, which starts a device-code
@@ -129,17 +131,37 @@ func (c *Client) PollDeviceLogin(ctx context.Context, dc *DeviceCode, scopes []s
 // *APIError with Status 400 or 401; 5xx and network errors are retried like
 // any request and then returned.
 func (c *Client) RefreshUserToken(ctx context.Context, refreshToken string) (*UserToken, error) {
-	form := url.Values{
-		"client_id":     {c.clientID},
-		"grant_type":    {"refresh_token"},
-		"refresh_token": {refreshToken},
+	cfg := oauth2.Config{
+		ClientID:     c.clientID,
+		ClientSecret: c.clientSecret, // empty for a public client: x/oauth2 then sends none
+		Endpoint:     oauth2.Endpoint{TokenURL: c.authURL + "/token", AuthStyle: oauth2.AuthStyleInParams},
 	}
-	c.addSecret(form)
-	body, err := c.postForm(ctx, endpointToken, c.authURL+"/token", form)
+	var tok *oauth2.Token
+	_, err := c.retry(ctx, endpointToken, c.exchange(endpointToken, &tok, func(ctx context.Context) (*oauth2.Token, error) {
+		return cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("refresh user token: %w", err)
 	}
-	return decodeUserToken(body)
+	if tok.RefreshToken == refreshToken {
+		// x/oauth2 keeps the old refresh token when the answer has none;
+		// Twitch always rotates, so this answer is not Twitch's.
+		return nil, fmt.Errorf("refresh user token: %w", malformed(endpointToken, "no refresh_token"))
+	}
+	var scopes []string
+	if raw, ok := tok.Extra("scope").([]any); ok {
+		for _, s := range raw {
+			if s, ok := s.(string); ok {
+				scopes = append(scopes, s)
+			}
+		}
+	}
+	return &UserToken{
+		AccessToken:  tok.AccessToken,
+		RefreshToken: tok.RefreshToken,
+		Scopes:       scopes,
+		ExpiresIn:    tokenTTL(tok),
+	}, nil
 }
 
 // addSecret adds the client secret of a confidential application; a public

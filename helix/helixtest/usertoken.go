@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/farmd/farmd/twitch"
 )
 
 // The device-code grant type of RFC 8628, as Twitch names it.
@@ -181,7 +183,7 @@ func (s *Server) issueUserTokenLocked(login string, scopes []string) map[string]
 // reports whether the code was pending.
 func (s *Server) ApproveDevice(userCode, login string) bool {
 	s.AddUser(login)
-	return s.decideDevice(userCode, func(d *deviceCode) { d.approvedBy = lower(login) })
+	return s.decideDevice(userCode, func(d *deviceCode) { d.approvedBy = twitch.NormalizeLogin(login) })
 }
 
 // DenyDevice refuses the pending device authorization with userCode.
@@ -216,14 +218,14 @@ func (s *Server) AddRefreshableUserToken(access, refresh, login string, ttl time
 	s.AddUser(login)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.userTokens[access] = userToken{login: lower(login), scopes: slices.Clone(scopes), expires: s.opts.Now().Add(ttl)}
-	s.refreshTokens[refresh] = refreshToken{login: lower(login), scopes: slices.Clone(scopes)}
+	s.userTokens[access] = userToken{login: twitch.NormalizeLogin(login), scopes: slices.Clone(scopes), expires: s.opts.Now().Add(ttl)}
+	s.refreshTokens[refresh] = refreshToken{login: twitch.NormalizeLogin(login), scopes: slices.Clone(scopes)}
 }
 
 // RevokeUser revokes every access and refresh token of login, as
 // disconnecting the app on twitch.tv does.
 func (s *Server) RevokeUser(login string) {
-	login = lower(login)
+	login = twitch.NormalizeLogin(login)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, t := range s.userTokens {
