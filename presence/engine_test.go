@@ -25,7 +25,10 @@ type fakeTwitch struct {
 	live    map[string]bool
 	fail    map[string]bool // user IDs whose batch fails
 	resolve error
-	polls   chan []string
+	// resolveFail are logins whose lookup fails: the others asked with
+	// them are answered, and the call returns an error.
+	resolveFail map[string]bool
+	polls       chan []string
 	// gate, if set, holds every ResolveLogins until it is closed; the
 	// logins asked are reported on resolves first.
 	gate     chan struct{}
@@ -34,7 +37,7 @@ type fakeTwitch struct {
 
 func newFakeTwitch(known ...string) *fakeTwitch {
 	f := &fakeTwitch{
-		known: map[string]bool{}, idOf: map[string]string{}, live: map[string]bool{}, fail: map[string]bool{},
+		known: map[string]bool{}, idOf: map[string]string{}, live: map[string]bool{}, fail: map[string]bool{}, resolveFail: map[string]bool{},
 		polls: make(chan []string, 100), resolves: make(chan []string, 100),
 	}
 	for _, l := range known {
@@ -67,7 +70,12 @@ func (f *fakeTwitch) ResolveLogins(ctx context.Context, logins []string) ([]Stre
 		return nil, f.resolve
 	}
 	var out []Streamer
+	var err error
 	for _, l := range logins {
+		if f.resolveFail[l] {
+			err = errors.New("helix users: 503 Service Unavailable")
+			continue
+		}
 		if f.known[l] {
 			id, ok := f.idOf[l]
 			if !ok {
@@ -76,7 +84,7 @@ func (f *fakeTwitch) ResolveLogins(ctx context.Context, logins []string) ([]Stre
 			out = append(out, Streamer{ID: id, Login: l})
 		}
 	}
-	return out, nil
+	return out, err
 }
 
 func (f *fakeTwitch) CheckStreams(ctx context.Context, ids []string) ([]Status, error) {
@@ -355,6 +363,33 @@ func TestEngineReloadDuringResolveForgetsRemovedLogin(t *testing.T) {
 	}
 	if got := h.nextPoll(); !slices.Equal(got, []string{"id-a", "id-b2"}) {
 		t.Fatalf("poll after adding b back checked %v, want [id-a id-b2] (b resolved again)", got)
+	}
+}
+
+// TestEngineResolveRetryKeepsUnavailableMarks checks that asking again
+// about a login whose lookup failed does not clear the marks of channels
+// Twitch refused: only a reload retries them.
+func TestEngineResolveRetryKeepsUnavailableMarks(t *testing.T) {
+	tw := newFakeTwitch("a", "b", "c")
+	tw.live["a"], tw.live["c"] = true, true
+	tw.resolveFail["b"] = true // asked again at every poll
+	h := startEngine(t, tw, Settings{Logins: []string{"a", "b", "c"}, Interval: time.Millisecond, MaxChannels: 1})
+	h.waitChannels("a")
+	ctx := context.Background()
+	if err := h.e.MarkUnavailable(ctx, "a", "msg_banned"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitChannels("c")
+	for len(tw.polls) > 0 {
+		<-tw.polls
+	}
+	h.nextPoll() // may have started before the mark
+	h.nextPoll() // started after the previous one, and the mark, were taken
+	if err := h.e.Alive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.e.Summary().Wanted; !slices.Equal(got, []string{"c"}) {
+		t.Fatalf("wanted %v after polls that retried b, want [c] (a still refused)", got)
 	}
 }
 

@@ -87,13 +87,14 @@ func (l *loop) finishPoll(out pollOutcome) {
 }
 
 // finishResolve records the resolution's answers and gives the State the
-// streamers now known; it returns how many configured logins are still
+// streamers now known, keeping the unavailable marks (only a reload clears
+// them); it returns how many configured logins are still
 // without an answer because a request failed.
 func (l *loop) finishResolve(out pollOutcome) int {
 	unsettled, unknown := l.logins.settle(out.asked, out.resolved, out.resolveErr)
 	for _, login := range unknown {
 		l.log.Warn().Str("streamer", login).Msg("twitch does not know this login; skipping it (renamed or deleted?)")
 	}
-	l.state.SetStreamers(l.logins.streamers(l.settings.Logins))
+	l.state.setStreamers(l.logins.streamers(l.settings.Logins), false)
 	return unsettled
 }

@@ -59,7 +59,13 @@ func (s *State) SetLimits(grace time.Duration, maxChannels int) {
 // SetStreamers replaces the streamer list (in priority order). Streamers
 // that stay keep what is known of them; unavailable marks are cleared, so a
 // reload retries every channel.
-func (s *State) SetStreamers(list []Streamer) {
+func (s *State) SetStreamers(list []Streamer) { s.setStreamers(list, true) }
+
+// setStreamers is SetStreamers; with clearMarks false it keeps the
+// unavailable marks, for the Engine adding streamers it just resolved
+// (asking again about a login whose lookup failed must not retry every
+// refused channel at every poll).
+func (s *State) setStreamers(list []Streamer, clearMarks bool) {
 	byID := make(map[string]*entry, len(list))
 	entries := make([]*entry, 0, len(list))
 	for _, st := range list {
@@ -71,7 +77,9 @@ func (s *State) SetStreamers(list []Streamer) {
 			e = &entry{Streamer: st, channel: st.Login}
 		}
 		e.Login = st.Login
-		e.unavailUntil, e.unavailWhy = time.Time{}, ""
+		if clearMarks {
+			e.unavailUntil, e.unavailWhy = time.Time{}, ""
+		}
 		byID[st.ID] = e
 		entries = append(entries, e)
 	}
