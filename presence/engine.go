@@ -53,38 +53,77 @@ type PollResult struct {
 	Watched    int           // streamers with a known ID
 	Checked    int           // streamers whose status was determined
 	Live       int           // streamers live
-	Err        error         // the cycle's failures, if any; Checked < Watched then
+	// Unchecked counts the configured streamers this cycle could not
+	// determine because of an error: those in failed /streams batches and
+	// those whose login could not be resolved.
+	Unchecked int
+	State     PollState // how the cycle went: ok, partial or failing
+	Err       error     // the cycle's failures, if any
+	// Reloads is how many reloads the Engine had applied when the cycle
+	// started: when it changes, the settings (streamers, interval) did.
+	Reloads int
 }
 
 // An Engine runs the presence loop: it polls the StreamChecker every
 // interval, feeds the answers (and events from other sources) into a State,
 // and hands the wanted channels to the Chat. One goroutine, started by Run,
-// owns all of it; the other methods talk to it and are safe from any
-// goroutine.
+// owns all of it; the other methods send it a message (messages.go) and are
+// safe from any goroutine.
 type Engine struct {
-	opts   Options
-	log    zerolog.Logger
-	events chan func(*loop)
+	initial Settings // what Run starts from (Logins cloned); the loop owns the settings after that
+	deps    deps
+	events  chan message
+
+	// snapshotWait bounds how long Snapshot waits for the loop to list the
+	// streamers (a field so that tests can shorten it).
+	snapshotWait time.Duration
 
 	running atomic.Bool
 
-	mu   sync.Mutex
-	snap Snapshot // published by every apply, without Streamers
+	mu  sync.Mutex
+	pub Snapshot // published by every apply, without Streamers
 }
 
-// snapshotWait bounds how long Snapshot waits for the loop to list the
-// streamers.
-const snapshotWait = 2 * time.Second
+// deps are what the loop uses and never changes: everything in Options but
+// the Settings, which only the loop holds, so that nothing can read the
+// settings New was given after a reload replaced them.
+type deps struct {
+	checker        StreamChecker
+	resolver       Resolver
+	chat           Chat
+	log            zerolog.Logger
+	now            func() time.Time
+	unavailableFor time.Duration
+	onPoll         func(PollResult)
+	bucket         func() int
+}
 
 // Snapshot is what the Engine knows, for status reporting.
 type Snapshot struct {
-	Streamers  []StreamerStatus `json:"streamers"`
-	Wanted     []string         `json:"wanted"`
-	Unresolved []string         `json:"unresolved,omitempty"` // logins Twitch does not know
-	LastPoll   time.Time        `json:"last_poll,omitzero"`   // end of the last poll cycle
-	LastGood   time.Time        `json:"last_good_poll,omitzero"`
-	LastError  string           `json:"last_error,omitempty"`
-	FailingFor time.Time        `json:"failing_since,omitzero"`
+	// Streamers is every streamer with a known ID, in list order; only
+	// Snapshot fills it, and only when Listed.
+	Streamers []StreamerStatus `json:"streamers"`
+	// Listed reports whether the loop answered Snapshot with Streamers.
+	// When it did not (busy or hung for two seconds), Streamers is nil and
+	// the rest is what the loop last published: the list is not kept
+	// between requests because at 10,000 streamers it is over a megabyte
+	// (BENCHMARKS.md, memory), and an empty list would read as "nobody is
+	// live". Counts are always the last published.
+	Listed     bool     `json:"-"`
+	Counts     Counts   `json:"counts"`
+	Wanted     []string `json:"wanted"`
+	Unresolved []string `json:"unresolved,omitempty"` // logins Twitch does not know
+
+	// How polls went (pollhealth.go). A poll serves when it determines the
+	// status of at least one streamer, or has nobody to check and no error.
+	Polls        PollState `json:"poll_state,omitempty"`      // of the last poll; empty before the first
+	LastPoll     time.Time `json:"last_poll,omitzero"`        // end of the last poll cycle
+	LastGood     time.Time `json:"last_good_poll,omitzero"`   // end of the last poll without any failure
+	LastServed   time.Time `json:"last_served_poll,omitzero"` // end of the last poll that served
+	LastError    string    `json:"last_error,omitempty"`      // the last poll's failures; empty when it had none
+	FailingFor   time.Time `json:"failing_since,omitzero"`    // first of the current run of polls with failures
+	PartialSince time.Time `json:"partial_since,omitzero"`    // first of the current run of partial polls
+	Unchecked    int       `json:"unchecked"`                 // streamers the last poll could not determine
 }
 
 // New returns an Engine; Run starts it.
@@ -95,10 +134,19 @@ func New(opts Options) *Engine {
 	if opts.UnavailableFor <= 0 {
 		opts.UnavailableFor = time.Hour
 	}
+	opts.Logins = slices.Clone(opts.Logins)
 	return &Engine{
-		opts:   opts,
-		log:    opts.Logger.With().Str("component", "presence").Logger(),
-		events: make(chan func(*loop), 64),
+		initial: opts.Settings,
+		deps: deps{
+			checker: opts.Checker, resolver: opts.Resolver, chat: opts.Chat,
+			log:            opts.Logger.With().Str("component", "presence").Logger(),
+			now:            opts.Now,
+			unavailableFor: opts.UnavailableFor,
+			onPoll:         opts.OnPoll,
+			bucket:         opts.Bucket,
+		},
+		events:       make(chan message, 64),
+		snapshotWait: 2 * time.Second,
 	}
 }
 
@@ -107,27 +155,27 @@ func New(opts Options) *Engine {
 // marks are cleared. It does not block on the loop for longer than it takes
 // to hand the settings over.
 func (e *Engine) Reload(ctx context.Context, s Settings) error {
-	return e.send(ctx, func(l *loop) { l.reload(s) })
+	s.Logins = slices.Clone(s.Logins)
+	return e.send(ctx, reloadMsg{settings: s})
 }
 
 // Observe feeds statuses from another source (such as EventSub) into the
 // same state the poller feeds.
 func (e *Engine) Observe(ctx context.Context, statuses []Status) error {
-	statuses = slices.Clone(statuses)
-	return e.send(ctx, func(l *loop) { l.observe(statuses) })
+	return e.send(ctx, observeMsg{statuses: slices.Clone(statuses)})
 }
 
 // MarkUnavailable records that Twitch refused channel for reason; its slot
 // goes to the next streamer until the mark expires or a reload.
 func (e *Engine) MarkUnavailable(ctx context.Context, channel, reason string) error {
-	return e.send(ctx, func(l *loop) { l.markUnavailable(channel, reason) })
+	return e.send(ctx, unavailableMsg{channel: channel, reason: reason})
 }
 
 // Alive reports whether the Engine's loop answers within ctx: a watchdog
 // asks it before telling the service manager that farmd is healthy.
 func (e *Engine) Alive(ctx context.Context) error {
 	done := make(chan struct{})
-	if err := e.send(ctx, func(*loop) { close(done) }); err != nil {
+	if err := e.send(ctx, aliveMsg{done: done}); err != nil {
 		return err
 	}
 	select {
@@ -140,11 +188,11 @@ func (e *Engine) Alive(ctx context.Context) error {
 
 // Summary returns what the Engine knows except the per-streamer list: it
 // reads what the loop last published and never waits for the loop, so a
-// health check can call it as often as it likes.
+// health check or a metrics scrape can call it as often as it likes.
 func (e *Engine) Summary() Snapshot {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s := e.snap
+	s := e.pub
 	s.Wanted = slices.Clone(s.Wanted)
 	s.Unresolved = slices.Clone(s.Unresolved)
 	return s
@@ -154,359 +202,52 @@ func (e *Engine) Summary() Snapshot {
 // the loop on request rather than at every change: at 10,000 streamers it is
 // over a megabyte, which farmd would otherwise keep live and rebuild every
 // poll for nobody (BENCHMARKS.md, memory). If the loop does not answer within
-// two seconds, Streamers is nil. Do not call it from OnPoll or from the Chat,
-// which run on the loop.
+// two seconds, Listed is false and Streamers nil. Do not call it from OnPoll
+// or from the Chat, which run on the loop.
 func (e *Engine) Snapshot() Snapshot {
-	s := e.Summary()
 	if !e.running.Load() {
-		return s
+		return e.Summary()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), snapshotWait)
+	ctx, cancel := context.WithTimeout(context.Background(), e.snapshotWait)
 	defer cancel()
-	reply := make(chan []StreamerStatus, 1)
-	if e.send(ctx, func(l *loop) { reply <- l.state.Streamers(l.opts.Now()) }) == nil {
+	reply := make(chan Snapshot, 1)
+	if e.send(ctx, snapshotMsg{reply: reply}) == nil {
 		select {
-		case s.Streamers = <-reply:
+		case s := <-reply:
+			return s
 		case <-ctx.Done():
 		}
 	}
-	return s
+	return e.Summary()
 }
 
-func (e *Engine) send(ctx context.Context, f func(*loop)) error {
+func (e *Engine) send(ctx context.Context, m message) error {
 	select {
-	case e.events <- f:
+	case e.events <- m:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
+// errRunning is Run's answer while another Run is running: two loops would
+// share the events and poll Twitch twice.
+var errRunning = errors.New("presence: Run is already running")
+
 // Run runs the loop until ctx is cancelled. It returns nil then: a poll in
-// flight is cancelled and waited for.
+// flight is cancelled and waited for. Run must not be called concurrently:
+// a second call returns an error at once.
 func (e *Engine) Run(ctx context.Context) error {
-	l := &loop{
-		Engine:   e,
-		settings: e.opts.Settings,
-		state:    NewState(e.opts.OfflineGrace, e.opts.MaxChannels),
-		ids:      map[string]string{},
-		unknown:  map[string]bool{},
-		pending:  slices.Clone(e.opts.Logins),
-		done:     make(chan pollOutcome, 1),
+	if !e.running.CompareAndSwap(false, true) {
+		return errRunning
 	}
-	return l.run(ctx)
+	defer e.running.Store(false)
+	return newLoop(e).run(ctx)
 }
 
-// loop is the state owned by the Run goroutine.
-type loop struct {
-	*Engine
-	settings Settings
-	state    *State
-	ids      map[string]string // login -> user ID, for logins resolved
-	unknown  map[string]bool   // logins Twitch said it does not know
-	pending  []string          // logins to resolve before the next poll
-	polling  bool
-	nextPoll time.Time
-	done     chan pollOutcome
-	sent     []string      // last set handed to Chat
-	interval time.Duration // of the poll in flight or the last one
-	handed   bool
-
-	lastPoll, lastGood, failingSince time.Time
-	lastErr                          string
-	errLogged                        time.Time
-	errCount                         int
-}
-
-type pollOutcome struct {
-	start, end time.Time
-	resolved   []Streamer
-	asked      []string // logins the resolution asked about
-	resolveErr error
-	statuses   []Status
-	watched    int
-	checkErr   error
-}
-
-func (l *loop) run(ctx context.Context) error {
-	l.running.Store(true)
-	defer l.running.Store(false)
-	pollCtx, cancelPolls := context.WithCancel(ctx)
-	defer cancelPolls()
-	l.apply() // publish the empty state: nothing is wanted until observed
-	l.startPoll(pollCtx)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		l.resetTimer(timer)
-		select {
-		case <-ctx.Done():
-			if l.polling {
-				<-l.done
-			}
-			return nil
-		case out := <-l.done:
-			l.finishPoll(out)
-		case f := <-l.events:
-			f(l)
-		case <-timer.C:
-			now := l.opts.Now()
-			if !l.polling && !now.Before(l.nextPoll) {
-				l.startPoll(pollCtx)
-			}
-			l.apply()
-		}
-	}
-}
-
-// resetTimer arms timer for the next poll or state deadline.
-func (l *loop) resetTimer(timer *time.Timer) {
-	now := l.opts.Now()
-	next := now.Add(time.Hour)
-	if !l.polling && l.nextPoll.Before(next) {
-		next = l.nextPoll // the zero time, after a reload, means now
-	}
-	if d := l.state.NextDeadline(now); !d.IsZero() && d.Before(next) {
-		next = d
-	}
-	timer.Reset(max(next.Sub(now), 0))
-}
-
-func (l *loop) startPoll(ctx context.Context) {
-	l.polling = true
-	start := l.opts.Now()
-	asked := slices.Clone(l.pending)
-	ids := l.state.IDs()
-	l.interval = l.pollInterval(len(ids) + len(asked))
-	l.nextPoll = start.Add(l.interval)
-	go func() {
-		out := pollOutcome{start: start, asked: asked}
-		if len(asked) > 0 {
-			out.resolved, out.resolveErr = l.opts.Resolver.ResolveLogins(ctx, asked)
-			for _, s := range out.resolved {
-				ids = append(ids, s.ID)
-			}
-		}
-		out.watched = len(ids)
-		if len(ids) > 0 {
-			out.statuses, out.checkErr = l.opts.Checker.CheckStreams(ctx, ids)
-		}
-		out.end = l.opts.Now()
-		l.done <- out
-	}()
-}
-
-func (l *loop) finishPoll(out pollOutcome) {
-	l.polling = false
-	if len(out.asked) > 0 {
-		l.finishResolve(out)
-	}
-	l.lastPoll = out.end
-	err := errors.Join(out.resolveErr, out.checkErr)
-	if err == nil {
-		if !l.failingSince.IsZero() {
-			l.log.Info().Time("failing_since", l.failingSince).Int("failed_polls", l.errCount).Msg("polling recovered")
-		}
-		l.lastGood, l.failingSince, l.lastErr, l.errCount = out.end, time.Time{}, "", 0
-	} else {
-		l.pollFailed(out.end, err)
-	}
-	for _, c := range l.state.Observe(out.end, out.statuses) {
-		ev := l.log.Info().Str("streamer", c.Login).Str("channel", c.Channel)
-		if c.Live {
-			ev.Msg("streamer is live")
-		} else {
-			ev.Stringer("offline_grace", l.settings.OfflineGrace).Msg("streamer went offline")
-		}
-	}
-	l.apply()
-	if l.opts.OnPoll != nil {
-		live := 0
-		for _, s := range out.statuses {
-			if s.Live {
-				live++
-			}
-		}
-		l.opts.OnPoll(PollResult{Start: out.start, End: out.end, Interval: l.interval, Watched: out.watched, Checked: len(out.statuses), Live: live, Err: err})
-	}
-}
-
-// pollFailed logs a failed cycle: the first failure at once, repeats at most
-// every ten minutes, so a long outage does not flood the log.
-func (l *loop) pollFailed(now time.Time, err error) {
-	l.errCount++
-	msg := err.Error()
-	if l.failingSince.IsZero() {
-		l.failingSince = now
-	}
-	if msg != l.lastErr || now.Sub(l.errLogged) >= 10*time.Minute {
-		l.log.Warn().Err(err).Int("failed_polls", l.errCount).Time("failing_since", l.failingSince).
-			Msg("poll failed; streamers not checked keep their state")
-		l.errLogged = now
-	}
-	l.lastErr = msg
-}
-
-func (l *loop) finishResolve(out pollOutcome) {
-	found := map[string]Streamer{}
-	for _, s := range out.resolved {
-		found[s.Login] = s
-	}
-	settled := map[string]bool{}
-	for _, login := range out.asked {
-		if s, ok := found[login]; ok {
-			l.ids[login] = s.ID
-			settled[login] = true
-			continue
-		}
-		if out.resolveErr != nil {
-			continue // ask again next cycle
-		}
-		settled[login] = true
-		if !l.unknown[login] {
-			l.log.Warn().Str("streamer", login).Msg("twitch does not know this login; skipping it (renamed or deleted?)")
-		}
-		l.unknown[login] = true
-	}
-	// A reload during the poll may have changed pending: keep what it added.
-	l.pending = slices.DeleteFunc(l.pending, func(login string) bool { return settled[login] })
-	l.rebuildStreamers()
-}
-
-// rebuildStreamers hands the State the resolved streamers in list order.
-func (l *loop) rebuildStreamers() {
-	list := make([]Streamer, 0, len(l.settings.Logins))
-	for _, login := range l.settings.Logins {
-		if id, ok := l.ids[login]; ok {
-			list = append(list, Streamer{ID: id, Login: login})
-		}
-	}
-	l.state.SetStreamers(list)
-}
-
-func (l *loop) reload(s Settings) {
-	old := l.settings
-	l.settings = s
-	l.state.SetLimits(s.OfflineGrace, s.MaxChannels)
-	keep := map[string]bool{}
-	for _, login := range s.Logins {
-		keep[login] = true
-	}
-	var pending []string
-	for _, login := range s.Logins {
-		if _, ok := l.ids[login]; !ok {
-			pending = append(pending, login) // new, or unknown before: ask again
-		}
-	}
-	for login := range l.ids {
-		if !keep[login] {
-			delete(l.ids, login)
-		}
-	}
-	l.unknown = map[string]bool{}
-	l.pending = pending
-	l.rebuildStreamers()
-	ev := l.log.Info().Int("streamers", len(s.Logins)).Int("previous", len(old.Logins)).Int("to_resolve", len(pending))
-	if s.AutoInterval {
-		ev = ev.Str("interval", "auto")
-	} else {
-		ev = ev.Stringer("interval", s.Interval)
-	}
-	ev.Stringer("offline_grace", s.OfflineGrace).Int("max_channels", s.MaxChannels).Msg("configuration reloaded")
-	// Poll at once: new streamers should not wait a whole interval, and the
-	// new interval counts from now. A poll in flight is followed at once by
-	// another.
-	l.nextPoll = time.Time{}
-	l.apply()
-}
-
-func (l *loop) observe(statuses []Status) {
-	l.state.Observe(l.opts.Now(), statuses)
-	l.apply()
-}
-
-func (l *loop) markUnavailable(channel, reason string) {
-	until := l.opts.Now().Add(l.opts.UnavailableFor)
-	if l.state.MarkUnavailable(channel, reason, until) {
-		l.log.Warn().Str("channel", channel).Str("reason", reason).Time("retry_at", until).
-			Msg("twitch refuses this channel; giving its slot to the next streamer")
-	}
-	l.apply()
-}
-
-// apply evaluates the state, hands a changed wanted set to the Chat and
-// publishes a snapshot.
-func (l *loop) apply() {
-	now := l.opts.Now()
-	wanted := l.state.Evaluate(now)
-	unresolved := make([]string, 0, len(l.unknown))
-	for _, login := range l.settings.Logins {
-		if l.unknown[login] {
-			unresolved = append(unresolved, login)
-		}
-	}
-	snap := Snapshot{
-		Wanted:     slices.Clone(wanted),
-		Unresolved: unresolved,
-		LastPoll:   l.lastPoll,
-		LastGood:   l.lastGood,
-		LastError:  l.lastErr,
-		FailingFor: l.failingSince,
-	}
-	l.mu.Lock()
-	l.snap = snap
-	l.mu.Unlock()
-	// The snapshot is published first, so whoever sees the Chat change sees
-	// the state that caused it.
-	if !l.handed || !slices.Equal(wanted, l.sent) {
-		l.opts.Chat.SetChannels(wanted)
-		l.sent, l.handed = wanted, true
-	}
-}
-
-// RequestsPerMinute is what polling n streamers every interval costs in
-// Helix points (one request per 100 streamers per cycle).
-func RequestsPerMinute(n int, interval time.Duration) float64 {
-	if interval <= 0 {
-		return 0
-	}
-	requests := (n + 99) / 100
-	return float64(requests) * float64(time.Minute) / float64(interval)
-}
-
-// pollInterval is the interval from the start of a poll of n streamers to
-// the next one.
-func (l *loop) pollInterval(n int) time.Duration {
-	if !l.settings.AutoInterval {
-		return l.settings.Interval
-	}
-	bucket := 0
-	if l.opts.Bucket != nil {
-		bucket = l.opts.Bucket()
-	}
-	return AutoInterval(n, bucket)
-}
-
-// DefaultBucket is Twitch's documented Helix bucket for an app token, in
-// points a minute, assumed by AutoInterval until Helix reports its own.
-const DefaultBucket = 800
-
-// MinAutoInterval is the shortest interval AutoInterval chooses: Helix
-// caches its answers for longer, so polling faster would only spend points.
-const MinAutoInterval = 5 * time.Second
-
-// AutoInterval is the shortest poll interval, in whole seconds and at least
-// MinAutoInterval, at which polling n streamers spends at most half of a
-// Helix bucket of bucket points a minute (DefaultBucket when bucket <= 0),
-// leaving the other half for resolving logins, retries and other clients
-// of the same application.
-func AutoInterval(n, bucket int) time.Duration {
-	if bucket <= 0 {
-		bucket = DefaultBucket
-	}
-	requests := int64((n + 99) / 100)
-	// requests a cycle * cycles a minute <= bucket/2
-	//   <=> interval >= requests * 2 minutes / bucket
-	secs := (requests*120 + int64(bucket) - 1) / int64(bucket)
-	return max(time.Duration(secs)*time.Second, MinAutoInterval)
+// publish makes s what Summary returns.
+func (e *Engine) publish(s Snapshot) {
+	e.mu.Lock()
+	e.pub = s
+	e.mu.Unlock()
 }

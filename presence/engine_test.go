@@ -10,6 +10,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
+
+	"github.com/farmd/farmd/internal/testkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -18,15 +20,26 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // set by the test, and every call is reported on polls.
 type fakeTwitch struct {
 	mu      sync.Mutex
-	known   map[string]bool // logins Twitch knows
+	known   map[string]bool   // logins Twitch knows
+	idOf    map[string]string // login -> user ID, when not "id-" + login
 	live    map[string]bool
 	fail    map[string]bool // user IDs whose batch fails
 	resolve error
-	polls   chan []string
+	// resolveFail are logins whose lookup fails: the others asked with
+	// them are answered, and the call returns an error.
+	resolveFail map[string]bool
+	polls       chan []string
+	// gate, if set, holds every ResolveLogins until it is closed; the
+	// logins asked are reported on resolves first.
+	gate     chan struct{}
+	resolves chan []string
 }
 
 func newFakeTwitch(known ...string) *fakeTwitch {
-	f := &fakeTwitch{known: map[string]bool{}, live: map[string]bool{}, fail: map[string]bool{}, polls: make(chan []string, 100)}
+	f := &fakeTwitch{
+		known: map[string]bool{}, idOf: map[string]string{}, live: map[string]bool{}, fail: map[string]bool{}, resolveFail: map[string]bool{},
+		polls: make(chan []string, 100), resolves: make(chan []string, 100),
+	}
 	for _, l := range known {
 		f.known[l] = true
 	}
@@ -41,17 +54,37 @@ func (f *fakeTwitch) set(fn func(f *fakeTwitch)) {
 
 func (f *fakeTwitch) ResolveLogins(ctx context.Context, logins []string) ([]Streamer, error) {
 	f.mu.Lock()
+	gate := f.gate
+	f.mu.Unlock()
+	if gate != nil {
+		f.resolves <- slices.Clone(logins)
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.resolve != nil {
 		return nil, f.resolve
 	}
 	var out []Streamer
+	var err error
 	for _, l := range logins {
+		if f.resolveFail[l] {
+			err = errors.New("helix users: 503 Service Unavailable")
+			continue
+		}
 		if f.known[l] {
-			out = append(out, Streamer{ID: "id-" + l, Login: l})
+			id, ok := f.idOf[l]
+			if !ok {
+				id = "id-" + l
+			}
+			out = append(out, Streamer{ID: id, Login: l})
 		}
 	}
-	return out, nil
+	return out, err
 }
 
 func (f *fakeTwitch) CheckStreams(ctx context.Context, ids []string) ([]Status, error) {
@@ -90,10 +123,15 @@ type harness struct {
 	opts   Options
 }
 
-func startEngine(t *testing.T, tw *fakeTwitch, s Settings) *harness {
+// startEngine runs an Engine on tw with settings s; each of with may change
+// its Options first.
+func startEngine(t *testing.T, tw *fakeTwitch, s Settings, with ...func(*Options)) *harness {
 	t.Helper()
 	h := &harness{t: t, tw: tw, chat: &fakeChat{sets: make(chan []string, 100)}, done: make(chan error, 1)}
 	h.opts = Options{Settings: s, Checker: tw, Resolver: tw, Chat: h.chat, Logger: zerolog.Nop()}
+	for _, f := range with {
+		f(&h.opts)
+	}
 	h.e = New(h.opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
@@ -127,8 +165,8 @@ func (h *harness) nextPoll() []string {
 	select {
 	case ids := <-h.tw.polls:
 		return ids
-	case <-time.After(10 * time.Second):
-		h.t.Fatal("no poll within 10s")
+	case <-time.After(testkit.WaitMax):
+		h.t.Fatalf("no poll within %v", testkit.WaitMax)
 		return nil
 	}
 }
@@ -139,7 +177,7 @@ func (h *harness) waitChannels(want ...string) {
 	if want == nil {
 		want = []string{}
 	}
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(testkit.WaitMax)
 	var last []string
 	for {
 		select {
@@ -277,7 +315,7 @@ func TestRequestsPerMinute(t *testing.T) {
 func TestEngineAlive(t *testing.T) {
 	tw := newFakeTwitch("a")
 	h := startEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, MaxChannels: 10})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.WaitMax)
 	defer cancel()
 	if err := h.e.Alive(ctx); err != nil {
 		t.Fatalf("Alive on a running engine: %v", err)
@@ -290,5 +328,165 @@ func TestEngineAlive(t *testing.T) {
 	// answer must not come.
 	if err := h.e.Alive(stopped); err == nil {
 		t.Fatal("Alive on a stopped engine returned nil")
+	}
+}
+
+// TestEngineReloadDuringResolveForgetsRemovedLogin checks that a login
+// removed by a reload while its resolution is in flight is forgotten: added
+// back later, it is resolved again instead of polled by the ID the old
+// answer carried (the user may have been deleted and the login reused).
+func TestEngineReloadDuringResolveForgetsRemovedLogin(t *testing.T) {
+	tw := newFakeTwitch("a", "b")
+	gate := make(chan struct{})
+	tw.gate = gate
+	h := startEngine(t, tw, Settings{Logins: []string{"a", "b"}, Interval: time.Hour, MaxChannels: 10})
+	if got := <-tw.resolves; !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("first resolution asked %v, want [a b]", got)
+	}
+	ctx := context.Background()
+	if err := h.e.Reload(ctx, Settings{Logins: []string{"a"}, Interval: time.Hour, MaxChannels: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.e.Alive(ctx); err != nil { // the loop has taken the reload
+		t.Fatal(err)
+	}
+	close(gate)
+	if got := h.nextPoll(); !slices.Equal(got, []string{"id-a", "id-b"}) {
+		t.Fatalf("poll in flight checked %v, want [id-a id-b]", got)
+	}
+	if got := h.nextPoll(); !slices.Equal(got, []string{"id-a"}) {
+		t.Fatalf("poll after the reload checked %v, want [id-a]", got)
+	}
+	tw.set(func(f *fakeTwitch) { f.idOf["b"] = "id-b2" })
+	if err := h.e.Reload(ctx, Settings{Logins: []string{"a", "b"}, Interval: time.Hour, MaxChannels: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.nextPoll(); !slices.Equal(got, []string{"id-a", "id-b2"}) {
+		t.Fatalf("poll after adding b back checked %v, want [id-a id-b2] (b resolved again)", got)
+	}
+}
+
+// TestEngineResolveRetryKeepsUnavailableMarks checks that asking again
+// about a login whose lookup failed does not clear the marks of channels
+// Twitch refused: only a reload retries them.
+func TestEngineResolveRetryKeepsUnavailableMarks(t *testing.T) {
+	tw := newFakeTwitch("a", "b", "c")
+	tw.live["a"], tw.live["c"] = true, true
+	tw.resolveFail["b"] = true // asked again at every poll
+	h := startEngine(t, tw, Settings{Logins: []string{"a", "b", "c"}, Interval: time.Millisecond, MaxChannels: 1})
+	h.waitChannels("a")
+	ctx := context.Background()
+	if err := h.e.MarkUnavailable(ctx, "a", "msg_banned"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitChannels("c")
+	for len(tw.polls) > 0 {
+		<-tw.polls
+	}
+	h.nextPoll() // may have started before the mark
+	h.nextPoll() // started after the previous one, and the mark, were taken
+	if err := h.e.Alive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.e.Summary().Wanted; !slices.Equal(got, []string{"c"}) {
+		t.Fatalf("wanted %v after polls that retried b, want [c] (a still refused)", got)
+	}
+}
+
+// TestEngineRunTwice checks that a second Run while the first is running
+// fails at once instead of starting a second loop on the same Engine.
+func TestEngineRunTwice(t *testing.T) {
+	tw := newFakeTwitch("a")
+	h := startEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, MaxChannels: 10})
+	h.nextPoll() // the first Run is running
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // a second loop, if started, stops at once
+	if err := h.e.Run(ctx); err == nil {
+		t.Fatal("second Run returned nil, want an error")
+	}
+	if err := h.e.Alive(context.Background()); err != nil {
+		t.Fatalf("first loop after the refused Run: %v", err)
+	}
+}
+
+// TestEngineSummaryCounts checks that Summary carries the streamers' counts
+// by state without the per-streamer list, so metrics never need the list.
+func TestEngineSummaryCounts(t *testing.T) {
+	tw := newFakeTwitch("a", "b", "c", "d")
+	tw.live["a"], tw.live["b"] = true, true
+	h := startEngine(t, tw, Settings{Logins: []string{"a", "b", "c", "ghost", "d"}, Interval: time.Hour, MaxChannels: 1})
+	h.waitChannels("a")
+	if err := h.e.MarkUnavailable(context.Background(), "d", "msg_banned"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.e.Alive(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := h.e.Summary().Counts
+	want := Counts{Watched: 4, Live: 2, Wanted: 1, Waiting: 1, Offline: 1, Unavailable: 1}
+	if got != want {
+		t.Fatalf("counts %+v, want %+v", got, want)
+	}
+	for st, n := range map[ChannelState]int{StateWanted: 1, StateWaiting: 1, StateOffline: 1, StateUnavailable: 1, StateGrace: 0, StateUnknown: 0} {
+		if got.Of(st) != n {
+			t.Errorf("Of(%q) = %d, want %d", st, got.Of(st), n)
+		}
+	}
+	// The list agrees with the counts.
+	snap := h.e.Snapshot()
+	if !snap.Listed || len(snap.Streamers) != want.Watched {
+		t.Fatalf("snapshot listed %v with %d streamers, want true with %d", snap.Listed, len(snap.Streamers), want.Watched)
+	}
+	var fromList Counts
+	for _, s := range snap.Streamers {
+		fromList.add(s.State, s.Live)
+	}
+	if fromList != want {
+		t.Errorf("counts from the list %+v, want %+v", fromList, want)
+	}
+}
+
+// blockingChat is a Chat whose SetChannels blocks until the test takes the
+// set, so a test can hold the Engine's loop.
+type blockingChat struct {
+	sets   chan []string
+	closed chan struct{}
+}
+
+func (c *blockingChat) SetChannels(ch []string) {
+	select {
+	case c.sets <- slices.Clone(ch):
+	case <-c.closed:
+	}
+}
+
+// TestEngineSnapshotWhenLoopDoesNotAnswer checks that a Snapshot the loop
+// does not answer says so (Listed false) and still carries the last counts
+// the loop published, instead of an empty list that reads as "nobody live".
+func TestEngineSnapshotWhenLoopDoesNotAnswer(t *testing.T) {
+	tw := newFakeTwitch("a", "b")
+	tw.live["a"] = true
+	chat := &blockingChat{sets: make(chan []string), closed: make(chan struct{})}
+	h := startEngine(t, tw, Settings{Logins: []string{"a", "b"}, Interval: time.Hour, MaxChannels: 10},
+		func(o *Options) { o.Chat = chat })
+	t.Cleanup(func() { close(chat.closed) }) // before stop: Cleanup runs last in first
+	h.e.snapshotWait = 50 * time.Millisecond
+	if got := <-chat.sets; len(got) != 0 {
+		t.Fatalf("first set %v, want none", got)
+	}
+	// The loop publishes after the poll, then blocks handing [a] over.
+	testkit.Eventually(t, "a live in the summary", func() bool { return h.e.Summary().Counts.Live == 1 })
+	snap := h.e.Snapshot()
+	if snap.Listed || snap.Streamers != nil {
+		t.Errorf("snapshot of a held loop: listed %v, %d streamers; want false and nil", snap.Listed, len(snap.Streamers))
+	}
+	if want := (Counts{Watched: 2, Live: 1, Wanted: 1, Offline: 1}); snap.Counts != want {
+		t.Errorf("counts of a held loop %+v, want the last published %+v", snap.Counts, want)
+	}
+	if got := <-chat.sets; !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("second set %v, want [a]", got)
+	}
+	if snap := h.e.Snapshot(); !snap.Listed || len(snap.Streamers) != 2 {
+		t.Errorf("snapshot of a free loop: listed %v, %d streamers; want true and 2", snap.Listed, len(snap.Streamers))
 	}
 }

@@ -1,7 +1,6 @@
 package presence
 
 import (
-	"slices"
 	"time"
 )
 
@@ -29,7 +28,7 @@ type State struct {
 	maxChannels int
 	entries     []*entry // priority order
 	byID        map[string]*entry
-	wanted      []string
+	counts      Counts // as of the last Evaluate
 }
 
 type entry struct {
@@ -60,7 +59,13 @@ func (s *State) SetLimits(grace time.Duration, maxChannels int) {
 // SetStreamers replaces the streamer list (in priority order). Streamers
 // that stay keep what is known of them; unavailable marks are cleared, so a
 // reload retries every channel.
-func (s *State) SetStreamers(list []Streamer) {
+func (s *State) SetStreamers(list []Streamer) { s.setStreamers(list, true) }
+
+// setStreamers is SetStreamers; with clearMarks false it keeps the
+// unavailable marks, for the Engine adding streamers it just resolved
+// (asking again about a login whose lookup failed must not retry every
+// refused channel at every poll).
+func (s *State) setStreamers(list []Streamer, clearMarks bool) {
 	byID := make(map[string]*entry, len(list))
 	entries := make([]*entry, 0, len(list))
 	for _, st := range list {
@@ -72,7 +77,9 @@ func (s *State) SetStreamers(list []Streamer) {
 			e = &entry{Streamer: st, channel: st.Login}
 		}
 		e.Login = st.Login
-		e.unavailUntil, e.unavailWhy = time.Time{}, ""
+		if clearMarks {
+			e.unavailUntil, e.unavailWhy = time.Time{}, ""
+		}
 		byID[st.ID] = e
 		entries = append(entries, e)
 	}
@@ -155,10 +162,12 @@ func (s *State) eligible(now time.Time, e *entry) bool {
 }
 
 // Evaluate computes the channels the account should be in at now, in
-// priority order, and remembers them as held for the grace rule.
+// priority order, and remembers them as held for the grace rule. It counts
+// the streamers by state in the same pass (Counts).
 func (s *State) Evaluate(now time.Time) []string {
 	wanted := make([]string, 0, min(len(s.entries), s.maxChannels))
 	seen := make(map[string]bool)
+	var counts Counts
 	for _, e := range s.entries {
 		ok := len(wanted) < s.maxChannels && s.eligible(now, e) && !seen[e.channel]
 		e.held = ok
@@ -166,10 +175,16 @@ func (s *State) Evaluate(now time.Time) []string {
 			seen[e.channel] = true
 			wanted = append(wanted, e.channel)
 		}
+		counts.add(s.stateOf(now, e), e.live)
 	}
-	s.wanted = wanted
-	return slices.Clone(wanted)
+	s.counts = counts
+	return wanted
 }
+
+// Counts returns how many streamers were in each state at the last
+// Evaluate. It allocates nothing, so the Engine publishes it at every
+// change while the per-streamer list is built only on request.
+func (s *State) Counts() Counts { return s.counts }
 
 // NextDeadline returns the earliest time after now at which Evaluate could
 // give a different answer without a new observation (an unavailable mark
@@ -198,6 +213,72 @@ const (
 	StateUnavailable ChannelState = "unavailable"   // Twitch refuses the channel (Reason) until Until
 )
 
+// stateOf is the one place that names a streamer's state from what is
+// known of it; Streamers and Counts both use it, so they always agree.
+func (s *State) stateOf(now time.Time, e *entry) ChannelState {
+	switch {
+	case now.Before(e.unavailUntil):
+		return StateUnavailable
+	case e.held && e.live:
+		return StateWanted
+	case e.held:
+		return StateGrace
+	case e.live:
+		return StateWaiting
+	case !e.observed:
+		return StateUnknown
+	}
+	return StateOffline
+}
+
+// Counts are how many streamers (with a known ID) are in each state.
+type Counts struct {
+	Watched     int `json:"watched"`
+	Live        int `json:"live"`
+	Unknown     int `json:"unknown"`
+	Offline     int `json:"offline"`
+	Wanted      int `json:"wanted"`
+	Grace       int `json:"offline_grace"`
+	Waiting     int `json:"waiting"`
+	Unavailable int `json:"unavailable"`
+}
+
+// Of returns the number of streamers in state st.
+func (c Counts) Of(st ChannelState) int {
+	if n := c.of(st); n != nil {
+		return *n
+	}
+	return 0
+}
+
+func (c *Counts) add(st ChannelState, live bool) {
+	c.Watched++
+	if live {
+		c.Live++
+	}
+	if n := c.of(st); n != nil {
+		*n++
+	}
+}
+
+func (c *Counts) of(st ChannelState) *int {
+	switch st {
+	case StateUnknown:
+		return &c.Unknown
+	case StateOffline:
+		return &c.Offline
+	case StateWanted:
+		return &c.Wanted
+	case StateGrace:
+		return &c.Grace
+	case StateWaiting:
+		return &c.Waiting
+	case StateUnavailable:
+		return &c.Unavailable
+	}
+	return nil
+}
+
 // StreamerStatus is one streamer's entry in a Snapshot.
 type StreamerStatus struct {
 	Login     string       `json:"login"`
@@ -214,21 +295,15 @@ type StreamerStatus struct {
 func (s *State) Streamers(now time.Time) []StreamerStatus {
 	out := make([]StreamerStatus, 0, len(s.entries))
 	for _, e := range s.entries {
-		st := StreamerStatus{Login: e.Login, ID: e.ID, Channel: e.channel, Live: e.live, State: StateOffline}
+		st := StreamerStatus{Login: e.Login, ID: e.ID, Channel: e.channel, Live: e.live, State: s.stateOf(now, e)}
 		if e.live {
 			st.LiveSince = e.liveSince
 		}
-		switch {
-		case now.Before(e.unavailUntil):
-			st.State, st.Until, st.Reason = StateUnavailable, e.unavailUntil, e.unavailWhy
-		case e.held && e.live:
-			st.State = StateWanted
-		case e.held:
-			st.State, st.Until = StateGrace, e.offlineSince.Add(s.grace)
-		case e.live:
-			st.State = StateWaiting
-		case !e.observed:
-			st.State = StateUnknown
+		switch st.State {
+		case StateUnavailable:
+			st.Until, st.Reason = e.unavailUntil, e.unavailWhy
+		case StateGrace:
+			st.Until = e.offlineSince.Add(s.grace)
 		}
 		out = append(out, st)
 	}

@@ -235,4 +235,13 @@ func TestStateStreamers(t *testing.T) {
 	if r := got["d"].Reason; r != "msg_channel_suspended" {
 		t.Errorf("d: reason %q", r)
 	}
+	counts := s.Counts()
+	if want := (Counts{Watched: 5, Live: 2, Grace: 1, Waiting: 1, Offline: 1, Unavailable: 1, Unknown: 1}); counts != want {
+		t.Errorf("counts %+v, want %+v", counts, want)
+	}
+	for login, state := range want {
+		if counts.Of(state) != 1 {
+			t.Errorf("Of(%q) = %d, want 1 (%s)", state, counts.Of(state), login)
+		}
+	}
 }

@@ -1,0 +1,100 @@
+package presence
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+)
+
+// pollOutcome is what one poll cycle brings back to the loop.
+type pollOutcome struct {
+	start, end time.Time
+	reloads    int      // of the settings the cycle started under
+	asked      []string // logins the resolution asked about
+	resolved   []Streamer
+	resolveErr error
+	watched    int // user IDs checked
+	statuses   []Status
+	checkErr   error
+}
+
+// startPoll starts one cycle in its own goroutine: resolve the pending
+// logins, then check every known ID. It touches nothing of the loop's; the
+// outcome comes back on l.done.
+func (l *loop) startPoll(ctx context.Context) {
+	l.polling = true
+	start := l.now()
+	asked := slices.Clone(l.logins.pending)
+	ids := l.state.IDs()
+	l.interval = l.pollInterval(len(ids) + len(asked))
+	l.nextPoll = start.Add(l.interval)
+	resolver, checker, now, done := l.resolver, l.checker, l.now, l.done
+	out := pollOutcome{start: start, reloads: l.reloads, asked: asked}
+	go func() {
+		if len(asked) > 0 {
+			out.resolved, out.resolveErr = resolver.ResolveLogins(ctx, asked)
+			for _, s := range out.resolved {
+				ids = append(ids, s.ID)
+			}
+		}
+		out.watched = len(ids)
+		if len(ids) > 0 {
+			out.statuses, out.checkErr = checker.CheckStreams(ctx, ids)
+		}
+		out.end = now()
+		done <- out
+	}()
+}
+
+// finishPoll takes a cycle's outcome: the resolution's answers, the poll
+// health, the observations, then the Chat and OnPoll.
+func (l *loop) finishPoll(out pollOutcome) {
+	l.polling = false
+	unresolved := 0
+	if len(out.asked) > 0 {
+		unresolved = l.finishResolve(out)
+	}
+	end := pollEnd{
+		at:        out.end,
+		checked:   len(out.statuses),
+		unchecked: max(out.watched-len(out.statuses), 0) + unresolved,
+		err:       errors.Join(out.resolveErr, out.checkErr),
+	}
+	l.health.record(end)
+	for _, c := range l.state.Observe(out.end, out.statuses) {
+		ev := l.log.Info().Str("streamer", c.Login).Str("channel", c.Channel)
+		if c.Live {
+			ev.Msg("streamer is live")
+		} else {
+			ev.Stringer("offline_grace", l.settings.OfflineGrace).Msg("streamer went offline")
+		}
+	}
+	l.apply()
+	if l.onPoll != nil {
+		live := 0
+		for _, s := range out.statuses {
+			if s.Live {
+				live++
+			}
+		}
+		l.onPoll(PollResult{
+			Start: out.start, End: out.end, Interval: l.interval,
+			Watched: out.watched, Checked: end.checked, Live: live, Unchecked: end.unchecked,
+			State: l.health.state, Err: end.err, Reloads: out.reloads,
+		})
+	}
+}
+
+// finishResolve records the resolution's answers and gives the State the
+// streamers now known, keeping the unavailable marks (only a reload clears
+// them); it returns how many configured logins are still
+// without an answer because a request failed.
+func (l *loop) finishResolve(out pollOutcome) int {
+	unsettled, unknown := l.logins.settle(out.asked, out.resolved, out.resolveErr)
+	for _, login := range unknown {
+		l.log.Warn().Str("streamer", login).Msg("twitch does not know this login; skipping it (renamed or deleted?)")
+	}
+	l.state.setStreamers(l.logins.streamers(l.settings.Logins), false)
+	return unsettled
+}
