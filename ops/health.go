@@ -11,8 +11,10 @@ import (
 )
 
 // Health reports whether farmd is doing its job: IRC is connected and a
-// poll succeeded within the last three intervals. When it is not, reason
-// says why in one line.
+// poll served (determined at least one streamer's status) within the last
+// three intervals. A poll in which some batches fail still serves the
+// others: that is reported in reason, not as unhealthy. When farmd is not
+// healthy, reason says why in one line.
 func (s *Server) Health() (ok bool, reason string) {
 	return s.health(s.o.Chat.Status(), s.o.Presence.Summary(), s.o.Interval())
 }
@@ -29,20 +31,27 @@ func (s *Server) health(st irc.Status, snap presence.Snapshot, interval time.Dur
 	}
 	limit := 3 * interval
 	switch {
-	case snap.LastGood.IsZero() && snap.FailingFor.IsZero():
+	case snap.LastPoll.IsZero():
 		return false, "no poll finished yet"
-	case snap.LastGood.IsZero():
+	case snap.LastServed.IsZero():
 		return false, fmt.Sprintf("poll failing since %s: %s", snap.FailingFor.UTC().Format(time.RFC3339), oneLine(snap.LastError))
-	case now.Sub(snap.LastGood) > limit:
+	case now.Sub(snap.LastServed) > limit:
 		since := snap.FailingFor
 		if since.IsZero() {
-			since = snap.LastGood
+			since = snap.LastServed
 		}
-		msg := fmt.Sprintf("poll failing since %s (last success %s ago)", since.UTC().Format(time.RFC3339), now.Sub(snap.LastGood).Round(time.Second))
+		msg := fmt.Sprintf("poll failing since %s (last success %s ago)", since.UTC().Format(time.RFC3339), now.Sub(snap.LastServed).Round(time.Second))
 		if snap.LastError != "" {
 			msg += ": " + oneLine(snap.LastError)
 		}
 		return false, msg
+	case snap.Polls == presence.PollsPartial:
+		noun := "streamers"
+		if snap.Unchecked == 1 {
+			noun = "streamer"
+		}
+		return true, fmt.Sprintf("ok; %d %s not checked since %s: %s",
+			snap.Unchecked, noun, snap.PartialSince.UTC().Format(time.RFC3339), oneLine(snap.LastError))
 	}
 	return true, "ok"
 }

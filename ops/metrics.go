@@ -122,11 +122,13 @@ var (
 	descTokens      = prometheus.NewDesc("farmd_token_renewals_total", "App tokens obtained.", nil, nil)
 	descTokenFails  = prometheus.NewDesc("farmd_token_failures_total", "Failed attempts to obtain an app token.", nil, nil)
 	descLastGood    = prometheus.NewDesc("farmd_last_successful_poll_timestamp_seconds", "Unix time of the last poll cycle without failures.", nil, nil)
+	descLastServed  = prometheus.NewDesc("farmd_last_serving_poll_timestamp_seconds", "Unix time of the last poll cycle that determined at least one streamer's status.", nil, nil)
+	descUnchecked   = prometheus.NewDesc("farmd_poll_unchecked_streamers", "Streamers the last poll cycle could not check (failed batches); they keep their state.", nil, nil)
 	descBuild       = prometheus.NewDesc("farmd_build_info", "Build information; the value is 1.", []string{"version", "goversion"}, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descWatched, descUnresolved, descLive, descStreamers, descChannels, descConnected,
+	for _, d := range []*prometheus.Desc{descWatched, descUnresolved, descLive, descStreamers, descLastServed, descUnchecked, descChannels, descConnected,
 		descConnects, descDisconnects, descReconnects, descJoins, descParts, descHelix, descTransport, descRetries,
 		descRemaining, descRateLimit, descCost, descInterval, descTokens, descTokenFails, descLastGood, descBuild} {
 		ch <- d
@@ -142,26 +144,24 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
 
-	snap := o.Presence.Snapshot()
-	gauge(descWatched, float64(len(snap.Streamers)))
+	// The summary, not the list: its counts are published at every change,
+	// so a busy presence loop never shows up as zero streamers.
+	snap := o.Presence.Summary()
+	gauge(descWatched, float64(snap.Counts.Watched))
 	gauge(descUnresolved, float64(len(snap.Unresolved)))
-	byState := map[presence.ChannelState]int{}
-	live := 0
-	for _, s := range snap.Streamers {
-		byState[s.State]++
-		if s.Live {
-			live++
-		}
-	}
-	gauge(descLive, float64(live))
+	gauge(descLive, float64(snap.Counts.Live))
 	for _, st := range []presence.ChannelState{presence.StateWanted, presence.StateGrace, presence.StateWaiting, presence.StateUnavailable, presence.StateOffline, presence.StateUnknown} {
-		gauge(descStreamers, float64(byState[st]), string(st))
+		gauge(descStreamers, float64(snap.Counts.Of(st)), string(st))
 	}
+	gauge(descUnchecked, float64(snap.Unchecked))
 	if !snap.LastGood.IsZero() {
 		gauge(descLastGood, float64(snap.LastGood.UnixNano())/1e9)
 	}
+	if !snap.LastServed.IsZero() {
+		gauge(descLastServed, float64(snap.LastServed.UnixNano())/1e9)
+	}
 	interval := o.Interval()
-	gauge(descCost, presence.RequestsPerMinute(len(snap.Streamers), interval))
+	gauge(descCost, presence.RequestsPerMinute(snap.Counts.Watched, interval))
 	gauge(descInterval, interval.Seconds())
 
 	ist := o.Chat.Status()

@@ -25,13 +25,55 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 // fakes: structs with fields the tests set.
-type fakePresence struct{ snap presence.Snapshot }
+type fakePresence struct {
+	snap presence.Snapshot
+	// hung makes Snapshot answer as the engine does when its loop does not
+	// answer: no list, the last published summary.
+	hung bool
+}
 
-func (f *fakePresence) Snapshot() presence.Snapshot { return f.snap }
+func (f *fakePresence) Snapshot() presence.Snapshot {
+	if f.hung {
+		return f.Summary()
+	}
+	s := f.snap
+	s.Listed = true
+	s.Counts = f.counts()
+	return s
+}
+
+// Summary is what the engine publishes at every change: no list, but the
+// counts.
 func (f *fakePresence) Summary() presence.Snapshot {
 	s := f.snap
-	s.Streamers = nil
+	s.Streamers, s.Listed = nil, false
+	s.Counts = f.counts()
 	return s
+}
+
+func (f *fakePresence) counts() presence.Counts {
+	var c presence.Counts
+	for _, st := range f.snap.Streamers {
+		c.Watched++
+		if st.Live {
+			c.Live++
+		}
+		switch st.State {
+		case presence.StateWanted:
+			c.Wanted++
+		case presence.StateGrace:
+			c.Grace++
+		case presence.StateWaiting:
+			c.Waiting++
+		case presence.StateUnavailable:
+			c.Unavailable++
+		case presence.StateOffline:
+			c.Offline++
+		case presence.StateUnknown:
+			c.Unknown++
+		}
+	}
+	return c
 }
 
 type fakeChat struct{ st irc.Status }
@@ -62,7 +104,8 @@ func newWorld() *world {
 				{Login: "carol", ID: "3", Channel: "carol", State: presence.StateUnavailable, Reason: "msg_banned", Until: now.Add(time.Hour)},
 			},
 			Wanted:   []string{"alice"},
-			LastPoll: now.Add(-10 * time.Second), LastGood: now.Add(-10 * time.Second),
+			Polls:    presence.PollsOK,
+			LastPoll: now.Add(-10 * time.Second), LastGood: now.Add(-10 * time.Second), LastServed: now.Add(-10 * time.Second),
 			Unresolved: []string{"ghost"},
 		}},
 		c: &fakeChat{st: irc.Status{Connected: true, Since: now.Add(-time.Hour),
@@ -93,15 +136,28 @@ func TestHealthz(t *testing.T) {
 		{"healthy", func(*world) {}, 200, "ok"},
 		{"irc disconnected", func(w *world) { w.c.st.Connected = false }, 503, "irc disconnected since 2026-11-23T11:00:00Z"},
 		{"never connected", func(w *world) { w.c.st = irc.Status{} }, 503, "irc disconnected (never connected yet)"},
-		{"no poll yet", func(w *world) { w.p.snap.LastGood, w.p.snap.LastPoll = time.Time{}, time.Time{} }, 503, "no poll finished yet"},
-		{"last good poll within three intervals", func(w *world) { w.p.snap.LastGood = now.Add(-3 * time.Minute) }, 200, "ok"},
+		{"no poll yet", func(w *world) {
+			w.p.snap.Polls, w.p.snap.LastGood, w.p.snap.LastServed, w.p.snap.LastPoll = "", time.Time{}, time.Time{}, time.Time{}
+		}, 503, "no poll finished yet"},
+		{"last good poll within three intervals", func(w *world) {
+			w.p.snap.LastGood, w.p.snap.LastServed = now.Add(-3*time.Minute), now.Add(-3*time.Minute)
+		}, 200, "ok"},
+		{"one batch failing for long, the others served", func(w *world) {
+			w.p.snap.Polls = presence.PollsPartial
+			w.p.snap.LastGood = now.Add(-time.Hour)
+			w.p.snap.FailingFor, w.p.snap.PartialSince = now.Add(-time.Hour), now.Add(-time.Hour)
+			w.p.snap.Unchecked = 100
+			w.p.snap.LastError = "helix streams: decode response: stream type is not \"live\""
+		}, 200, "ok; 100 streamers not checked since 2026-11-23T11:00:00Z: helix streams: decode response: stream type is not \"live\""},
 		{"poll failing beyond three intervals", func(w *world) {
-			w.p.snap.LastGood = now.Add(-4 * time.Minute)
+			w.p.snap.Polls = presence.PollsFailing
+			w.p.snap.LastGood, w.p.snap.LastServed = now.Add(-4*time.Minute), now.Add(-4*time.Minute)
 			w.p.snap.FailingFor = now.Add(-3*time.Minute - 30*time.Second)
 			w.p.snap.LastError = "helix streams: 503 Service Unavailable\nhelix streams: 503 Service Unavailable"
 		}, 503, "poll failing since 2026-11-23T11:56:30Z (last success 4m0s ago): helix streams: 503 Service Unavailable; helix streams: 503 Service Unavailable"},
 		{"poll failing from the start", func(w *world) {
-			w.p.snap.LastGood = time.Time{}
+			w.p.snap.Polls = presence.PollsFailing
+			w.p.snap.LastGood, w.p.snap.LastServed = time.Time{}, time.Time{}
 			w.p.snap.FailingFor = now.Add(-time.Minute)
 			w.p.snap.LastError = "oauth2 token: 503"
 		}, 503, "poll failing since 2026-11-23T11:59:00Z: oauth2 token: 503"},
@@ -202,6 +258,40 @@ func TestMetrics(t *testing.T) {
 	}
 	for _, p := range problems {
 		t.Errorf("metric lint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+// TestNoFalseZeros: when the presence loop does not answer in time,
+// /metrics reports the counts it last published and /status says the list
+// is missing instead of showing nobody: an empty list reads as "nobody is
+// live" and would raise false alerts.
+func TestNoFalseZeros(t *testing.T) {
+	w := newWorld()
+	w.p.hung = true
+	_, body := w.get(t, "/metrics")
+	for _, want := range []string{
+		"farmd_streamers_watched 3",
+		"farmd_streamers_live 2",
+		`farmd_streamers{state="waiting"} 1`,
+		"farmd_poll_requests_per_minute 1",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q while the loop is busy", want)
+		}
+	}
+	_, body = w.get(t, "/status")
+	var st Status
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Streamers != nil || st.Live != nil {
+		t.Errorf("/status lists streamers %v and live %v without a list", st.Streamers, st.Live)
+	}
+	if st.StreamersError == "" || st.Counts.Watched != 3 || st.Counts.Live != 2 {
+		t.Errorf("/status: streamers_error %q, counts %+v; want an explanation and the last counts", st.StreamersError, st.Counts)
+	}
+	if !strings.Contains(body, `"streamers_error"`) || strings.Contains(body, `"streamers": []`) {
+		t.Errorf("/status body does not explain the missing list:\n%s", body)
 	}
 }
 

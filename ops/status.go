@@ -12,23 +12,34 @@ import (
 // Status is the /status document: what a user reads when they ask "why am I
 // not in #x?".
 type Status struct {
-	Healthy      bool          `json:"healthy"`
-	Health       string        `json:"health"`
-	Version      string        `json:"version"`
-	Connected    bool          `json:"connected"`
-	Since        time.Time     `json:"connected_since,omitzero"` // when Connected last changed
-	Live         []string      `json:"live"`                     // logins live now
-	Joined       []string      `json:"joined"`                   // channels the server confirmed
-	LastPoll     time.Time     `json:"last_poll,omitzero"`
-	LastGoodPoll time.Time     `json:"last_good_poll,omitzero"`
-	PollError    string        `json:"poll_error,omitempty"`
-	FailingSince time.Time     `json:"poll_failing_since,omitzero"`
-	Interval     string        `json:"poll_interval"`
-	Unresolved   []string      `json:"unresolved,omitempty"` // logins Twitch does not know
-	Streamers    []Streamer    `json:"streamers"`
-	RateLimit    RateLimit     `json:"rate_limit"`
-	IRC          IRCCounters   `json:"irc"`
-	Helix        HelixCounters `json:"helix"`
+	Healthy      bool      `json:"healthy"`
+	Health       string    `json:"health"`
+	Version      string    `json:"version"`
+	Connected    bool      `json:"connected"`
+	Since        time.Time `json:"connected_since,omitzero"` // when Connected last changed
+	Live         []string  `json:"live,omitzero"`            // logins live now; absent with streamers_error
+	Joined       []string  `json:"joined"`                   // channels the server confirmed
+	LastPoll     time.Time `json:"last_poll,omitzero"`
+	LastGoodPoll time.Time `json:"last_good_poll,omitzero"`
+	// PollState is ok, partial (some batches failed, the rest were
+	// served) or failing; Unchecked counts the streamers the last poll
+	// could not determine, PartialSince when partial polls began.
+	PollState      presence.PollState `json:"poll_state,omitempty"`
+	LastServedPoll time.Time          `json:"last_served_poll,omitzero"`
+	PartialSince   time.Time          `json:"poll_partial_since,omitzero"`
+	Unchecked      int                `json:"poll_unchecked"`
+	PollError      string             `json:"poll_error,omitempty"`
+	FailingSince   time.Time          `json:"poll_failing_since,omitzero"`
+	Interval       string             `json:"poll_interval"`
+	Unresolved     []string           `json:"unresolved,omitempty"` // logins Twitch does not know
+	Streamers      []Streamer         `json:"streamers,omitzero"`   // absent with streamers_error
+	// StreamersError says why Streamers is missing: the presence loop did
+	// not answer in time. Counts are then the last it published.
+	StreamersError string          `json:"streamers_error,omitempty"`
+	Counts         presence.Counts `json:"counts"`
+	RateLimit      RateLimit       `json:"rate_limit"`
+	IRC            IRCCounters     `json:"irc"`
+	Helix          HelixCounters   `json:"helix"`
 }
 
 // Streamer is one streamer's line in Status: the presence decision and the
@@ -88,14 +99,15 @@ func (s *Server) Status() Status {
 	st := Status{
 		Healthy: ok, Health: reason, Version: s.o.Version,
 		Connected: ist.Connected, Since: ist.Since,
-		Live: []string{}, Joined: joined,
+		Joined:   joined,
 		LastPoll: snap.LastPoll, LastGoodPoll: snap.LastGood, PollError: oneLine(snap.LastError), FailingSince: snap.FailingFor,
+		PollState: snap.Polls, LastServedPoll: snap.LastServed, PartialSince: snap.PartialSince, Unchecked: snap.Unchecked,
 		Interval:   interval.String(),
 		Unresolved: snap.Unresolved,
-		Streamers:  make([]Streamer, 0, len(snap.Streamers)),
+		Counts:     snap.Counts,
 		RateLimit: RateLimit{
 			Known: rl.Known, Limit: rl.Limit, Remaining: rl.Remaining, Reset: rl.Reset,
-			RequestsPerMinute: presence.RequestsPerMinute(len(snap.Streamers), interval),
+			RequestsPerMinute: presence.RequestsPerMinute(snap.Counts.Watched, interval),
 		},
 		IRC: IRCCounters{
 			Connects: ist.Connects, Disconnects: ist.Disconnects, ReconnectAttempts: ist.ReconnectAttempts,
@@ -103,6 +115,11 @@ func (s *Server) Status() Status {
 		},
 		Helix: HelixCounters{TokenFetches: hs.TokenFetches, TokenFailures: hs.TokenFailures, TransportErrors: hs.TransportErrors, Retries: hs.Retries},
 	}
+	if !snap.Listed {
+		st.StreamersError = "the presence loop did not answer within 2s; counts are from its last update"
+		return st
+	}
+	st.Live, st.Streamers = []string{}, make([]Streamer, 0, len(snap.Streamers))
 	for _, ss := range snap.Streamers {
 		if ss.Live {
 			st.Live = append(st.Live, ss.Login)

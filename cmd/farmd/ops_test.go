@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -227,5 +228,45 @@ func TestSystemdNotify(t *testing.T) {
 	next("STOPPING=1")
 	if code := p.wait(); code != exitOK {
 		t.Errorf("exit code %d", code)
+	}
+}
+
+// TestOneBadStreamStaysHealthy: a stream answered with type "" (Twitch's
+// error type) leaves its streamer unchecked on every poll, but the others
+// are served, so farmd stays healthy well past three intervals, says what is unchecked in
+// /healthz, /status and /metrics, keeps the live channels joined, and warns.
+func TestOneBadStreamStaysHealthy(t *testing.T) {
+	defer http.DefaultClient.CloseIdleConnections()
+	w := newWorld(t, irctest.Options{})
+	var logins []string
+	for i := range 150 {
+		logins = append(logins, fmt.Sprintf("streamer%03d", i))
+	}
+	w.add(false, logins...)
+	w.tw.SetLive("streamer000", true)
+	w.tw.SetLive("streamer149", true)
+	w.tw.SetStreamType("streamer149", "")
+	addr := freeAddr(t)
+	p := start(t, w.yaml(cfg{streamers: logins, interval: "50ms", httpListen: addr}), nil)
+	base := "http://" + addr
+	w.waitJoined(t, p, "streamer000")
+	w.polls(t, 2*10) // ten cycles of two requests: far past three intervals
+	code, body := httpGet(t, base+"/healthz")
+	if code != 200 || !strings.HasPrefix(body, "ok; 1 streamer not checked since ") {
+		t.Errorf("/healthz = %d %q, want 200 with 1 streamer not checked", code, body)
+	}
+	_, status := httpGet(t, base+"/status")
+	if !strings.Contains(status, `"poll_state": "partial"`) || !strings.Contains(status, `"poll_unchecked": 1`) {
+		t.Errorf("/status does not show the partial polls:\n%s", testkit.Tail(status, 60))
+	}
+	_, metrics := httpGet(t, base+"/metrics")
+	if !strings.Contains(metrics, "farmd_poll_unchecked_streamers 1") {
+		t.Errorf("/metrics lacks farmd_poll_unchecked_streamers 1")
+	}
+	if !strings.Contains(p.stderr.String(), "poll failed; streamers not checked keep their state") {
+		t.Errorf("no warning about the failing batch")
+	}
+	if got := w.chat.Joined(); len(got) != 1 || got[0] != "streamer000" {
+		t.Errorf("joined %v, want [streamer000]", got)
 	}
 }
