@@ -77,10 +77,17 @@ func (b *LogBuffer) WaitContains(tb testing.TB, s string) {
 
 // Clock is a fake time source. Sleep advances it instead of waiting, so
 // backoff and rate-limit waits cost no real time; Sleeps records them.
+// After returns a channel that fires when Advance reaches its time.
 type Clock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
+	mu      sync.Mutex
+	now     time.Time
+	sleeps  []time.Duration
+	waiters []waiter
+}
+
+type waiter struct {
+	at time.Time
+	ch chan time.Time
 }
 
 // NewClock returns a Clock at a fixed instant (November 2023).
@@ -93,11 +100,43 @@ func (c *Clock) Now() time.Time {
 	return c.now
 }
 
-// Advance moves the clock forward by d.
+// Advance moves the clock forward by d and fires the After channels that
+// are due.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if w.at.After(c.now) {
+			kept = append(kept, w)
+			continue
+		}
+		w.ch <- c.now // buffered: never blocks
+	}
+	c.waiters = kept
+}
+
+// After is time.After on the fake clock: the channel receives the clock's
+// time once Advance has moved it by d (at once when d <= 0).
+func (c *Clock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.waiters = append(c.waiters, waiter{at: c.now.Add(d), ch: ch})
+	return ch
+}
+
+// Waiters returns how many After channels have not fired yet: a test
+// advances the clock once the code under test is waiting.
+func (c *Clock) Waiters() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters)
 }
 
 // Sleep records d, advances the clock by d and returns ctx.Err().
