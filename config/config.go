@@ -1,5 +1,10 @@
 // Package config reads farmd's YAML configuration.
 //
+// The struct tags of Config are the schema: every key's name, default,
+// checks, secret file and environment variable, and whether a reload
+// applies it, are written once, on its field (see schema.go), and
+// decoding, Default, Validate, Load and RestartNeeded all follow them.
+//
 // Load is what the daemon and its --check mode use: it reads the file,
 // decodes it strictly over Default (an unknown key is an error), applies
 // the environment overrides, reads the *_file secrets, normalises logins
@@ -13,7 +18,8 @@ package config
 
 import "time"
 
-// Environment variables that override the config file.
+// Environment variables that override the config file: the env tags of
+// Config's secrets name them, and a test checks that they agree.
 const (
 	// EnvClientSecret overrides twitch.client_secret and twitch.client_secret_file.
 	EnvClientSecret = "FARMD_CLIENT_SECRET"
@@ -21,44 +27,30 @@ const (
 	EnvIRCToken = "FARMD_IRC_TOKEN"
 )
 
-// Default values of the optional settings.
-const (
-	DefaultAuthURL      = "https://id.twitch.tv/oauth2"
-	DefaultHelixURL     = "https://api.twitch.tv/helix"
-	DefaultIRCAddress   = "irc.chat.twitch.tv:6697"
-	DefaultMaxChannels  = 100
-	DefaultPollInterval = 60 * time.Second
-	DefaultOfflineGrace = 2 * time.Minute
-)
-
 // AutoIntervalValue is the poll.interval value that selects AutoInterval.
 const AutoIntervalValue = "auto"
-
-// MaxChannelsLimit is the most channels Twitch lets one account be in at
-// once, and so the largest accepted irc.max_channels.
-const MaxChannelsLimit = 100
 
 // Config is farmd's whole configuration.
 type Config struct {
 	Twitch Twitch `yaml:"twitch"`
 	IRC    IRC    `yaml:"irc"`
-	Poll   Poll   `yaml:"poll"`
+	Poll   Poll   `yaml:"poll" reload:""`
 	HTTP   HTTP   `yaml:"http"`
 	// Streamers are the Twitch logins to follow, in priority order: when
 	// more are live than irc.max_channels allows, the first ones win. After
 	// Load they are lowercase, without '#', and free of duplicates.
-	Streamers []string `yaml:"streamers"`
+	Streamers []string `yaml:"streamers" check:"login" dedupe:"" reload:"" required:"at least one streamer is required (a list of Twitch logins)"`
 }
 
 // Twitch holds the application credentials and API endpoints used for
 // Helix.
 type Twitch struct {
 	// ClientID is the application's Client ID (dev.twitch.tv/console).
-	ClientID string `yaml:"client_id"`
+	ClientID string `yaml:"client_id" check:"id" required:"required (the Client ID of your application at dev.twitch.tv/console)"`
 	// ClientSecret is the application's Client Secret. Load fills it from
 	// FARMD_CLIENT_SECRET, ClientSecretFile or the file itself, in that
 	// order of precedence.
-	ClientSecret Secret `yaml:"client_secret"`
+	ClientSecret Secret `yaml:"client_secret" file:"client_secret_file" env:"FARMD_CLIENT_SECRET"`
 	// ClientSecretFile names a file holding the Client Secret. $VAR and
 	// ${VAR} are expanded; a relative path is relative to the config
 	// file's directory. Load reads it, stores the value in ClientSecret and
@@ -66,40 +58,40 @@ type Twitch struct {
 	ClientSecretFile string `yaml:"client_secret_file"`
 	// AuthURL is the OAuth base: tokens come from AuthURL+"/token" and are
 	// checked at AuthURL+"/validate". Load trims a trailing '/'.
-	AuthURL string `yaml:"auth_url"`
+	AuthURL string `yaml:"auth_url" check:"url" default:"twitch.DefaultAuthURL"`
 	// HelixURL is the Helix base: HelixURL+"/users", HelixURL+"/streams".
 	// Load trims a trailing '/'.
-	HelixURL string `yaml:"helix_url"`
+	HelixURL string `yaml:"helix_url" check:"url" default:"twitch.DefaultHelixURL"`
 }
 
 // IRC holds the chat account and connection settings.
 type IRC struct {
 	// Username is the chat account's login (lowercase after Load).
-	Username string `yaml:"username"`
+	Username string `yaml:"username" check:"login" required:"required (the login of the chat account)"`
 	// Token is the account's user access token (scope chat:read). After
 	// Load it is stored without the "oauth:" prefix, whether or not the
 	// source had one. Load fills it from FARMD_IRC_TOKEN, TokenFile or the
 	// file itself, in that order of precedence.
-	Token Secret `yaml:"token"`
+	Token Secret `yaml:"token" check:"oauth" file:"token_file" env:"FARMD_IRC_TOKEN"`
 	// TokenFile names a file holding the token, expanded and resolved like
 	// Twitch.ClientSecretFile; Load reads it and clears this field.
 	TokenFile string `yaml:"token_file"`
 	// Address is the IRC server as host:port.
-	Address string `yaml:"address"`
+	Address string `yaml:"address" check:"address" default:"twitch.DefaultIRCAddress"`
 	// TLS selects a TLS connection.
-	TLS bool `yaml:"tls"`
+	TLS bool `yaml:"tls" default:"true"`
 	// VerifiedBot selects the JOIN rate limit of a verified bot (2000 per
 	// 10 s) instead of the normal one (20 per 10 s).
 	VerifiedBot bool `yaml:"verified_bot"`
 	// MaxChannels caps the channels joined at once, 1 to 100.
-	MaxChannels int `yaml:"max_channels"`
+	MaxChannels int `yaml:"max_channels" default:"100" min:"1" max:"100" why:"Twitch's limit of channels joined at once" reload:""`
 }
 
 // Poll holds the stream polling settings.
 type Poll struct {
 	// Interval is the time between two Helix polls; it must be positive,
 	// unless AutoInterval is set.
-	Interval time.Duration `yaml:"interval"`
+	Interval time.Duration `yaml:"interval" default:"60s" check:"positive" auto:"AutoInterval"`
 	// AutoInterval is set by `interval: auto` (Interval is then 0): the
 	// shortest interval that spends at most half of the Helix rate-limit
 	// bucket on polling the streamers, and never less than
@@ -107,32 +99,18 @@ type Poll struct {
 	AutoInterval bool `yaml:"-"`
 	// OfflineGrace is how long a streamer must be seen offline before its
 	// channel is left; 0 leaves at once.
-	OfflineGrace time.Duration `yaml:"offline_grace"`
+	OfflineGrace time.Duration `yaml:"offline_grace" default:"2m" check:"nonnegative"`
 }
 
 // HTTP holds the operations HTTP server settings.
 type HTTP struct {
 	// Listen is the host:port to serve on; empty disables the server.
-	Listen string `yaml:"listen"`
+	Listen string `yaml:"listen" check:"listen"`
 }
 
 // Default returns the configuration with every optional setting at its
-// default. The required ones (client ID and secret, username, token,
-// streamers) are empty.
+// default, as the default tags give them. The required ones (client ID
+// and secret, username, token, streamers) are empty.
 func Default() Config {
-	return Config{
-		Twitch: Twitch{
-			AuthURL:  DefaultAuthURL,
-			HelixURL: DefaultHelixURL,
-		},
-		IRC: IRC{
-			Address:     DefaultIRCAddress,
-			TLS:         true,
-			MaxChannels: DefaultMaxChannels,
-		},
-		Poll: Poll{
-			Interval:     DefaultPollInterval,
-			OfflineGrace: DefaultOfflineGrace,
-		},
-	}
+	return defaults
 }

@@ -7,8 +7,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
+
+	"github.com/farmd/farmd/twitch"
 )
 
 // maxSecretFileSize caps a secret file read. Twitch secrets are about 30
@@ -54,81 +57,100 @@ func Load(path string, getenv func(string) string) (*Config, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c, lines, ps := parse(data)
+	c := Default()
+	inline, warnings, ps := load(data, schema, reflect.ValueOf(&c).Elem(), filepath.Dir(path), getenv)
 	if ps.fatal {
 		return nil, nil, ps.err()
 	}
-
-	var warnings []string
-	if w := modeWarning(path, info.Mode(), c); w != "" {
-		warnings = append(warnings, w)
+	if w := modeWarning(path, info.Mode(), inline); w != "" {
+		warnings = append([]string{w}, warnings...)
 	}
-
-	dir := filepath.Dir(path)
-	for _, s := range secretsOf(c) {
-		resolveSecret(s, dir, getenv, lines, ps)
-	}
-	validate(c, lines, ps)
-	normalize(c)
-	warnings = append(warnings, dedupe(c, lines)...)
 	if err := ps.err(); err != nil {
 		return nil, warnings, err
 	}
-	return c, warnings, nil
+	return &c, warnings, nil
+}
+
+// load runs Load's steps on data over the struct v, which holds the
+// defaults and whose schema is s: decode, secrets and paths (dir is the
+// config file's directory), validation, normalisation. It returns the
+// paths of the secrets set inline, the warnings, and the problems.
+func load(data []byte, s *field, v reflect.Value, dir string, getenv func(string) string) (inline, warnings []string, ps *problems) {
+	lines, ps := decode(data, s, v)
+	if ps.fatal {
+		return nil, nil, ps
+	}
+	inline = resolve(s, v, dir, getenv, lines, ps)
+	check(s, v, lines, ps)
+	return inline, normalize(s, v, lines), ps
 }
 
 var errIsDir = errors.New("is a directory")
 
-// secretSource ties a secret to its file field and environment variable.
-type secretSource struct {
-	value             *Secret
-	file              *string
-	field, fileField  string
-	key, fileKey, env string
+// resolve fills the secrets of the struct v, whose schema is s, from the
+// environment or their files, and expands and resolves its paths. dir is
+// the config file's directory. It returns the paths of the secrets that
+// were set inline.
+func resolve(s *field, v reflect.Value, dir string, getenv func(string) string, lines map[string]int, ps *problems) (inline []string) {
+	walk(s, v, "", func(f *field, v, parent reflect.Value, path string) bool {
+		switch {
+		case f.file != nil:
+			if v.String() != "" {
+				inline = append(inline, path)
+			}
+			filePath := strings.TrimSuffix(path, f.name) + f.file.name
+			resolveSecret(f, v, parent.Field(f.file.index), path, filePath, dir, getenv, lines, ps)
+		case f.rule != nil && f.rule.path && v.String() != "":
+			p, msg := expandPath(v.String(), dir, getenv)
+			if msg != "" {
+				ps.add(Problem{Field: path, Line: lines[path], Msg: msg})
+				return true
+			}
+			v.SetString(p)
+		}
+		return true
+	})
+	return inline
 }
 
-// secretsOf lists c's secrets: the client secret, then the IRC token.
-func secretsOf(c *Config) []secretSource {
-	return []secretSource{
-		{&c.Twitch.ClientSecret, &c.Twitch.ClientSecretFile,
-			"twitch.client_secret", "twitch.client_secret_file", "client_secret", "client_secret_file", EnvClientSecret},
-		{&c.IRC.Token, &c.IRC.TokenFile,
-			"irc.token", "irc.token_file", "token", "token_file", EnvIRCToken},
-	}
-}
-
-// resolveSecret fills one secret from the environment or its file. On
-// success the value is in s.value and s.file is cleared; on a problem with
-// the file, s.value stays empty and s.file set, so that validate does not
-// report the field again.
-func resolveSecret(s secretSource, dir string, getenv func(string) string, lines map[string]int, ps *problems) {
-	if *s.value != "" && *s.file != "" {
-		ps.add(Problem{Field: s.field, Line: lines[s.field], Msg: fmt.Sprintf("set only one of %s and %s", s.key, s.fileKey)})
+// resolveSecret fills one secret, the value of f at path, from the
+// environment or its file, at filePath. On success the value is in value
+// and file is cleared; on a problem with the file, value stays empty and
+// file set, so that validation does not report the field again.
+func resolveSecret(f *field, value, file reflect.Value, path, filePath, dir string, getenv func(string) string, lines map[string]int, ps *problems) {
+	if value.String() != "" && file.String() != "" {
+		ps.add(Problem{Field: path, Line: lines[path], Msg: fmt.Sprintf("set only one of %s and %s", f.name, f.file.name)})
 		return
 	}
-	if v := getenv(s.env); v != "" {
-		if msg := checkSecretValue(stripOAuth(v)); msg != "" {
-			ps.add(Problem{Field: s.field, Msg: fmt.Sprintf("the value of the environment variable %s %s", s.env, msg)})
+	if f.env != "" {
+		if v := getenv(f.env); v != "" {
+			// Whichever secret it is for, a value from the environment
+			// or a file is checked without an "oauth:" prefix: "oauth:"
+			// alone is refused as empty.
+			if msg := checkSecretValue(v, twitch.StripOAuthPrefix); msg != "" {
+				ps.add(Problem{Field: path, Msg: fmt.Sprintf("the value of the environment variable %s %s", f.env, msg)})
+				return
+			}
+			value.SetString(v)
+			file.SetString("")
 			return
 		}
-		*s.value, *s.file = Secret(v), ""
+	}
+	if file.String() == "" {
 		return
 	}
-	if *s.file == "" {
-		return
-	}
-	v, msg := readSecretFile(*s.file, dir, getenv)
+	v, msg := readSecretFile(file.String(), dir, getenv)
 	if msg != "" {
-		ps.add(Problem{Field: s.fileField, Line: lines[s.fileField], Msg: msg})
+		ps.add(Problem{Field: filePath, Line: lines[filePath], Msg: msg})
 		return
 	}
-	*s.value, *s.file = Secret(v), ""
+	value.SetString(v)
+	file.SetString("")
 }
 
-// readSecretFile reads a secret file, trims one trailing newline and checks
-// the value. It returns the value, or a message naming the path (never the
-// contents).
-func readSecretFile(raw, dir string, getenv func(string) string) (string, string) {
+// expandPath expands $VAR and ${VAR} in raw through getenv and resolves a
+// relative path against dir. It returns the path, or a message naming raw.
+func expandPath(raw, dir string, getenv func(string) string) (string, string) {
 	path, missing := expand(raw, getenv)
 	if missing != "" {
 		return "", fmt.Sprintf("%q uses $%s, which is not set", raw, missing)
@@ -138,6 +160,17 @@ func readSecretFile(raw, dir string, getenv func(string) string) (string, string
 	}
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
+	}
+	return path, ""
+}
+
+// readSecretFile reads a secret file, trims one trailing newline and checks
+// the value. It returns the value, or a message naming the path (never the
+// contents).
+func readSecretFile(raw, dir string, getenv func(string) string) (string, string) {
+	path, msg := expandPath(raw, dir, getenv)
+	if msg != "" {
+		return "", msg
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -161,7 +194,7 @@ func readSecretFile(raw, dir string, getenv func(string) string) (string, string
 	if v == "" {
 		return "", fmt.Sprintf("%q is empty", path)
 	}
-	if m := checkSecretValue(stripOAuth(v)); m != "" {
+	if m := checkSecretValue(v, twitch.StripOAuthPrefix); m != "" {
 		return "", fmt.Sprintf("the secret in %q %s", path, m)
 	}
 	return v, ""
@@ -193,56 +226,62 @@ func reason(err error) string {
 	return err.Error()
 }
 
-// modeWarning warns when the file holds a secret inline and others than
-// its owner may read it.
-func modeWarning(path string, mode fs.FileMode, c *Config) string {
-	if runtime.GOOS == "windows" || mode.Perm()&0o077 == 0 {
-		return ""
-	}
-	var inline []string
-	if c.Twitch.ClientSecret != "" {
-		inline = append(inline, "twitch.client_secret")
-	}
-	if c.IRC.Token != "" {
-		inline = append(inline, "irc.token")
-	}
-	if len(inline) == 0 {
+// modeWarning warns when the file holds the secrets inline (their paths)
+// and others than its owner may read it.
+func modeWarning(path string, mode fs.FileMode, inline []string) string {
+	if runtime.GOOS == "windows" || mode.Perm()&0o077 == 0 || len(inline) == 0 {
 		return ""
 	}
 	return fmt.Sprintf("config file %q holds %s inline and is readable by group or others (mode %04o): chmod 600 it, or move the secret to a *_file, an environment variable or a systemd credential",
 		path, strings.Join(inline, " and "), mode.Perm())
 }
 
-// normalize puts c's values in their canonical form. It runs after
-// validation so that messages show values as the user wrote them.
-func normalize(c *Config) {
-	c.Twitch.ClientID = strings.TrimSpace(c.Twitch.ClientID)
-	c.Twitch.AuthURL = strings.TrimRight(strings.TrimSpace(c.Twitch.AuthURL), "/")
-	c.Twitch.HelixURL = strings.TrimRight(strings.TrimSpace(c.Twitch.HelixURL), "/")
-	c.IRC.Username = NormalizeLogin(c.IRC.Username)
-	c.IRC.Token = Secret(stripOAuth(string(c.IRC.Token)))
-	c.IRC.Address = strings.TrimSpace(c.IRC.Address)
-	c.HTTP.Listen = strings.TrimSpace(c.HTTP.Listen)
-	for i, s := range c.Streamers {
-		c.Streamers[i] = NormalizeLogin(s)
-	}
+// normalize puts the values of the struct v, whose schema is s, in their
+// canonical form, then drops repeated entries of the lists that ask for
+// it, keeping the first of each and the order, with a warning for each
+// one dropped. It runs after validation so that messages show values as
+// the user wrote them.
+func normalize(s *field, v reflect.Value, lines map[string]int) []string {
+	walk(s, v, "", func(f *field, v, _ reflect.Value, _ string) bool {
+		if f.rule != nil && f.rule.normalize != nil {
+			v.SetString(f.rule.normalize(v.String()))
+		}
+		return true
+	})
+	var warnings []string
+	walk(s, v, "", func(f *field, v, _ reflect.Value, path string) bool {
+		if f.dedupe {
+			warnings = append(warnings, dedupe(f, v, path, lines)...)
+		}
+		return true
+	})
+	return warnings
 }
 
-// dedupe drops repeated streamers, keeping the first of each and the
-// order, and returns a warning for each one dropped.
-func dedupe(c *Config, lines map[string]int) []string {
+// dedupe drops the repeated entries of the list v, the value of f at path.
+// Entries are the same when their values are, or, for mappings that may be
+// written as a plain value, the values of that key.
+func dedupe(f *field, v reflect.Value, path string, lines map[string]int) []string {
+	keyOf := func(e reflect.Value) string {
+		if f.elem.scalar != nil {
+			e = e.Field(f.elem.scalar.index)
+		}
+		return e.String()
+	}
 	var warnings []string
-	first := make(map[string]bool, len(c.Streamers))
-	out := c.Streamers[:0]
-	for i, s := range c.Streamers {
-		if first[s] {
-			field := fmt.Sprintf("streamers[%d]", i)
-			warnings = append(warnings, Problem{Field: field, Line: lines[field], Msg: fmt.Sprintf("duplicate of %q, dropped", s)}.String())
+	first := make(map[string]bool, v.Len())
+	out := v.Slice(0, 0)
+	for i := range v.Len() {
+		e := v.Index(i)
+		k := keyOf(e)
+		if first[k] {
+			field := entryPath(path, i)
+			warnings = append(warnings, Problem{Field: field, Line: lines[field], Msg: fmt.Sprintf("duplicate of %q, dropped", k)}.String())
 			continue
 		}
-		first[s] = true
-		out = append(out, s)
+		first[k] = true
+		out = reflect.Append(out, e)
 	}
-	c.Streamers = out
+	v.Set(out)
 	return warnings
 }

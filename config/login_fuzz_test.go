@@ -3,6 +3,8 @@ package config
 import (
 	"regexp"
 	"testing"
+
+	"github.com/farmd/farmd/twitch"
 )
 
 // twitchLogin is what farmd may send as a channel name: lowercase ASCII
@@ -10,7 +12,7 @@ import (
 var twitchLogin = regexp.MustCompile(`^[a-z0-9_]{1,25}$`)
 
 // FuzzNormalizeLogin checks the promises the rest of farmd relies on: a
-// login ValidLogin accepts normalises to a lowercase ASCII login Twitch can
+// login validLogin accepts normalises to a lowercase ASCII login Twitch can
 // take in a JOIN (no '#', no space, no CR/LF that could smuggle an IRC
 // command), and normalising it again changes nothing. (NormalizeLogin alone
 // is not idempotent: "# x" gives " x"; config validates the raw value, which
@@ -20,17 +22,17 @@ func FuzzNormalizeLogin(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n := NormalizeLogin(s)
-		if !ValidLogin(s) {
+		n := twitch.NormalizeLogin(s)
+		if !validLogin(s) {
 			return
 		}
-		if !ValidLogin(n) {
-			t.Fatalf("ValidLogin(%q) is true but ValidLogin(NormalizeLogin) = ValidLogin(%q) is false", s, n)
+		if !validLogin(n) {
+			t.Fatalf("validLogin(%q) is true but validLogin(NormalizeLogin) = validLogin(%q) is false", s, n)
 		}
 		if !twitchLogin.MatchString(n) {
-			t.Fatalf("ValidLogin(%q) is true but NormalizeLogin gives %q, not a lowercase Twitch login", s, n)
+			t.Fatalf("validLogin(%q) is true but NormalizeLogin gives %q, not a lowercase Twitch login", s, n)
 		}
-		if again := NormalizeLogin(n); again != n {
+		if again := twitch.NormalizeLogin(n); again != n {
 			t.Fatalf("NormalizeLogin(%q) = %q, not idempotent on valid logins (%q)", s, n, again)
 		}
 	})

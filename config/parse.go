@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -55,6 +56,13 @@ func readLimited(r io.Reader) ([]byte, error) {
 // problems: a field with a problem keeps its default.
 func parse(data []byte) (*Config, map[string]int, *problems) {
 	c := Default()
+	lines, ps := decode(data, schema, reflect.ValueOf(&c).Elem())
+	return &c, lines, ps
+}
+
+// decode decodes the one YAML document in data into the struct v, whose
+// schema is s, as parse does.
+func decode(data []byte, s *field, v reflect.Value) (map[string]int, *problems) {
 	p := &parser{lines: make(map[string]int), ps: &problems{}}
 
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -66,7 +74,7 @@ func parse(data []byte) (*Config, map[string]int, *problems) {
 			p.ps.add(syntaxProblem(err, data))
 		}
 		p.ps.fatal = true
-		return &c, p.lines, p.ps
+		return p.lines, p.ps
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
@@ -84,89 +92,48 @@ func parse(data []byte) (*Config, map[string]int, *problems) {
 	if isNull(root) {
 		p.ps.add(Problem{Msg: "config file is empty"})
 		p.ps.fatal = true
-		return &c, p.lines, p.ps
+		return p.lines, p.ps
 	}
 	if deref(root).Kind != yaml.MappingNode {
 		p.ps.fatal = true
 	}
-	p.config(root, &c)
-	return &c, p.lines, p.ps
+	p.mapping(root, s, v, "", false)
+	return p.lines, p.ps
 }
 
-// parser walks the YAML node tree along the config's schema. Walking the
-// nodes instead of decoding into the structs lets it report every problem
-// with its line in the config's own terms: users never see a Go type name.
+// parser walks the YAML node tree along the schema. Walking the nodes
+// instead of decoding into the structs lets it report every problem with
+// its line in the config's own terms: users never see a Go type name.
 type parser struct {
 	lines map[string]int
 	ps    *problems
 }
 
-// key is one known key of a mapping and how to decode its value.
-type key struct {
-	name string
-	set  func(n *yaml.Node, field string)
-}
-
-func (p *parser) config(root *yaml.Node, c *Config) {
-	p.mapping(root, "", []key{
-		{"twitch", func(n *yaml.Node, f string) {
-			p.mapping(n, f, []key{
-				{"client_id", p.str(&c.Twitch.ClientID)},
-				{"client_secret", p.secret(&c.Twitch.ClientSecret)},
-				{"client_secret_file", p.str(&c.Twitch.ClientSecretFile)},
-				{"auth_url", p.str(&c.Twitch.AuthURL)},
-				{"helix_url", p.str(&c.Twitch.HelixURL)},
-			})
-		}},
-		{"irc", func(n *yaml.Node, f string) {
-			p.mapping(n, f, []key{
-				{"username", p.str(&c.IRC.Username)},
-				{"token", p.secret(&c.IRC.Token)},
-				{"token_file", p.str(&c.IRC.TokenFile)},
-				{"address", p.str(&c.IRC.Address)},
-				{"tls", p.boolean(&c.IRC.TLS)},
-				{"verified_bot", p.boolean(&c.IRC.VerifiedBot)},
-				{"max_channels", p.integer(&c.IRC.MaxChannels)},
-			})
-		}},
-		{"poll", func(n *yaml.Node, f string) {
-			p.mapping(n, f, []key{
-				{"interval", p.interval(&c.Poll)},
-				{"offline_grace", p.duration(&c.Poll.OfflineGrace)},
-			})
-		}},
-		{"http", func(n *yaml.Node, f string) {
-			p.mapping(n, f, []key{
-				{"listen", p.str(&c.HTTP.Listen)},
-			})
-		}},
-		{"streamers", p.logins(&c.Streamers)},
-	})
-}
-
-// mapping decodes the mapping n, whose path is field ("" at the top),
-// reporting unknown, repeated and malformed keys. A null value (a key with
-// nothing after it) leaves the defaults.
-func (p *parser) mapping(n *yaml.Node, field string, keys []key) {
+// mapping decodes the mapping n into the struct v, whose schema is f and
+// path is path ("" at the top), reporting unknown, repeated and malformed
+// keys. A null value leaves the defaults, unless n is a list's entry.
+func (p *parser) mapping(n *yaml.Node, f *field, v reflect.Value, path string, entry bool) {
 	n = deref(n)
-	if isNull(n) {
+	if isNull(n) && !entry {
 		return
 	}
-	names := make([]string, len(keys))
-	for i, k := range keys {
-		names[i] = k.name
+	if f.scalar != nil && n.Kind == yaml.ScalarNode && !isNull(n) {
+		p.lines[join(path, f.scalar.name)] = n.Line
+		p.key(n, f.scalar, v, join(path, f.scalar.name))
+		return
 	}
+	names := f.keyNames()
 	if n.Kind != yaml.MappingNode {
-		msg := fmt.Sprintf("expected a mapping with the keys %s, got %s", strings.Join(names, ", "), describe(n))
-		if field == "" {
+		msg := fmt.Sprintf("expected %s, got %s", f.noun(), describe(n))
+		if path == "" {
 			msg = "the top level must be a mapping with the keys " + strings.Join(names, ", ") + ", got " + describe(n)
 		}
-		p.problem(field, n, msg)
+		p.problem(path, n, msg)
 		return
 	}
 	where := ""
-	if field != "" {
-		where = " in " + field
+	if path != "" {
+		where = " in " + path
 	}
 	seen := make(map[string]int)
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -185,23 +152,109 @@ func (p *parser) mapping(n *yaml.Node, field string, keys []key) {
 			continue
 		}
 		seen[name] = kn.Line
-		var set func(*yaml.Node, string)
-		for _, k := range keys {
-			if k.name == name {
-				set = k.set
-				break
-			}
-		}
-		if set == nil {
+		k := f.key(name)
+		if k == nil {
 			p.ps.add(Problem{Line: kn.Line, Msg: fmt.Sprintf("unknown key %q%s (%s)", name, where, suggest(name, names))})
 			continue
 		}
-		path := name
-		if field != "" {
-			path = field + "." + name
+		kpath := join(path, name)
+		p.lines[kpath] = kn.Line
+		p.key(vn, k, v, kpath)
+	}
+}
+
+// key decodes n as the value of key k of the struct parent.
+func (p *parser) key(n *yaml.Node, k *field, parent reflect.Value, path string) {
+	v := parent.Field(k.index)
+	switch {
+	case k.keys != nil:
+		p.mapping(n, k, v, path, false)
+	case k.elem != nil:
+		p.list(n, k, v, path)
+	case k.auto >= 0:
+		auto := parent.Field(k.auto)
+		if s := deref(n); s.Kind == yaml.ScalarNode && strings.TrimSpace(s.Value) == AutoIntervalValue {
+			v.SetZero()
+			auto.SetBool(true)
+			return
 		}
-		p.lines[path] = kn.Line
-		set(vn, path)
+		auto.SetBool(false)
+		p.scalar(n, k, v, path, false)
+	default:
+		p.scalar(n, k, v, path, false)
+	}
+}
+
+// list decodes the list n into the slice v. Every entry keeps its place,
+// even a bad one, so that indexes in later messages match the file and the
+// list does not look empty. A null list is empty.
+func (p *parser) list(n *yaml.Node, f *field, v reflect.Value, path string) {
+	n = deref(n)
+	if isNull(n) {
+		v.SetZero()
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.problem(path, n, fmt.Sprintf("expected %s, got %s", f.noun(), describe(n)))
+		return
+	}
+	out := reflect.MakeSlice(f.typ, len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		ipath := entryPath(path, i)
+		p.lines[ipath] = deref(item).Line
+		ev := out.Index(i)
+		switch e := f.elem; {
+		case e.keys != nil:
+			applyDefaults(e, ev)
+			p.mapping(item, e, ev, ipath, true)
+		case e.elem != nil:
+			p.list(item, e, ev, ipath)
+		default:
+			p.scalar(item, e, ev, ipath, true)
+		}
+	}
+	v.Set(out)
+}
+
+// scalar decodes the plain value n into v. A null value keeps the default,
+// unless n is a list's entry, which must have a value.
+func (p *parser) scalar(n *yaml.Node, f *field, v reflect.Value, path string, entry bool) {
+	n = deref(n)
+	want, _ := f.typeNoun()
+	if entry {
+		want = f.noun()
+	}
+	if isNull(n) && !entry {
+		return
+	}
+	if n.Kind != yaml.ScalarNode || isNull(n) {
+		p.problem(path, n, fmt.Sprintf("expected %s, got %s", want, describe(n)))
+		return
+	}
+	switch {
+	case f.typ == durationType:
+		d, err := time.ParseDuration(strings.TrimSpace(n.Value))
+		if err != nil {
+			p.problem(path, n, fmt.Sprintf("%s is not a duration (use e.g. 60s)", quote(n.Value)))
+			return
+		}
+		v.SetInt(int64(d))
+	case f.typ.Kind() == reflect.String:
+		v.SetString(n.Value)
+	case f.typ.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(n.Value)
+		if err != nil || n.ShortTag() != "!!bool" {
+			p.problem(path, n, fmt.Sprintf("expected %s, got %s", want, quote(n.Value)))
+			return
+		}
+		v.SetBool(b)
+	case f.typ.Kind() == reflect.Int:
+		var i int
+		if n.ShortTag() != "!!int" || n.Decode(&i) != nil {
+			p.problem(path, n, fmt.Sprintf("expected %s, got %s", want, quote(n.Value)))
+			return
+		}
+		v.SetInt(int64(i))
 	}
 }
 
@@ -214,123 +267,6 @@ func (p *parser) problem(field string, n *yaml.Node, msg string) {
 		line = l
 	}
 	p.ps.add(Problem{Field: field, Line: line, Msg: msg})
-}
-
-// scalar returns n as a non-null scalar, or reports that it is not one. A
-// null value returns false without a problem: the default stays.
-func (p *parser) scalar(n *yaml.Node, field, want string) (*yaml.Node, bool) {
-	n = deref(n)
-	if isNull(n) {
-		return nil, false
-	}
-	if n.Kind != yaml.ScalarNode {
-		p.problem(field, n, fmt.Sprintf("expected %s, got %s", want, describe(n)))
-		return nil, false
-	}
-	return n, true
-}
-
-func (p *parser) str(dst *string) func(*yaml.Node, string) {
-	return func(n *yaml.Node, field string) {
-		if s, ok := p.scalar(n, field, "a string"); ok {
-			*dst = s.Value
-		}
-	}
-}
-
-func (p *parser) secret(dst *Secret) func(*yaml.Node, string) {
-	return func(n *yaml.Node, field string) {
-		if s, ok := p.scalar(n, field, "a string"); ok {
-			*dst = Secret(s.Value)
-		}
-	}
-}
-
-func (p *parser) boolean(dst *bool) func(*yaml.Node, string) {
-	return func(n *yaml.Node, field string) {
-		s, ok := p.scalar(n, field, "true or false")
-		if !ok {
-			return
-		}
-		v, err := strconv.ParseBool(s.Value)
-		if err != nil || s.ShortTag() != "!!bool" {
-			p.problem(field, s, fmt.Sprintf("expected true or false, got %s", quote(s.Value)))
-			return
-		}
-		*dst = v
-	}
-}
-
-func (p *parser) integer(dst *int) func(*yaml.Node, string) {
-	return func(n *yaml.Node, field string) {
-		s, ok := p.scalar(n, field, "a whole number")
-		if !ok {
-			return
-		}
-		var v int
-		if s.ShortTag() != "!!int" || s.Decode(&v) != nil {
-			p.problem(field, s, fmt.Sprintf("expected a whole number, got %s", quote(s.Value)))
-			return
-		}
-		*dst = v
-	}
-}
-
-func (p *parser) duration(dst *time.Duration) func(*yaml.Node, string) {
-	return func(n *yaml.Node, field string) {
-		s, ok := p.scalar(n, field, "a duration such as 60s")
-		if !ok {
-			return
-		}
-		v, err := time.ParseDuration(strings.TrimSpace(s.Value))
-		if err != nil {
-			p.problem(field, s, fmt.Sprintf("%s is not a duration (use e.g. 60s)", quote(s.Value)))
-			return
-		}
-		*dst = v
-	}
-}
-
-// interval decodes poll.interval: a duration, or "auto".
-func (p *parser) interval(dst *Poll) func(*yaml.Node, string) {
-	dur := p.duration(&dst.Interval)
-	return func(n *yaml.Node, field string) {
-		if s := deref(n); s.Kind == yaml.ScalarNode && strings.TrimSpace(s.Value) == AutoIntervalValue {
-			dst.Interval, dst.AutoInterval = 0, true
-			return
-		}
-		dst.AutoInterval = false
-		dur(n, field)
-	}
-}
-
-func (p *parser) logins(dst *[]string) func(*yaml.Node, string) {
-	return func(n *yaml.Node, field string) {
-		n = deref(n)
-		if isNull(n) {
-			*dst = nil
-			return
-		}
-		if n.Kind != yaml.SequenceNode {
-			p.problem(field, n, fmt.Sprintf("expected a list of Twitch logins, got %s", describe(n)))
-			return
-		}
-		out := make([]string, 0, len(n.Content))
-		for i, item := range n.Content {
-			path := fmt.Sprintf("%s[%d]", field, i)
-			item = deref(item)
-			p.lines[path] = item.Line
-			if item.Kind != yaml.ScalarNode || isNull(item) {
-				p.ps.add(Problem{Field: path, Line: item.Line, Msg: fmt.Sprintf("expected a Twitch login, got %s", describe(item))})
-				// Keep the place, so that indexes in later messages
-				// match the file and the list does not look empty.
-				out = append(out, "")
-				continue
-			}
-			out = append(out, item.Value)
-		}
-		*dst = out
-	}
 }
 
 // deref follows an alias to the node it names.

@@ -5,28 +5,93 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/farmd/farmd/twitch"
 )
 
-// loginRE is what Twitch accepts as a login.
-var loginRE = regexp.MustCompile(`^[a-zA-Z0-9_]{1,25}$`)
-
-const loginRule = "is not a valid Twitch login (1-25 letters, digits or underscores)"
-
-// NormalizeLogin returns the canonical form of a Twitch login or channel
-// name: spaces trimmed, one leading '#' removed, lowercased.
-func NormalizeLogin(s string) string {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "#")
-	return strings.ToLower(s)
+// rule is what a check tag names: how a value is checked, put in its
+// canonical form and named in messages.
+type rule struct {
+	// noun and plural name a value in messages about a list's entries.
+	noun, plural string
+	// check says what is wrong with a value, as the user wrote it, or "".
+	check func(f *field, v reflect.Value) string
+	// normalize returns a valid value's canonical form.
+	normalize func(string) string
+	// path marks a file or directory path: Load expands $VAR and ${VAR}
+	// in it and resolves it against the config file's directory.
+	path bool
 }
 
-// ValidLogin reports whether s, once normalised, is a valid Twitch login.
-func ValidLogin(s string) bool {
-	return loginRE.MatchString(NormalizeLogin(s))
+// rules are the checks a check tag may name.
+var rules = map[string]*rule{
+	// id: an identifier such as the Client ID, spaces around it ignored.
+	"id": {check: onString(func(_ *field, s string) string {
+		if hasSpaceOrControl(strings.TrimSpace(s)) {
+			return "must not contain spaces or control characters"
+		}
+		return ""
+	}), normalize: strings.TrimSpace},
+	"login": {noun: "a Twitch login", plural: "Twitch logins", check: onString(func(_ *field, s string) string {
+		if !validLogin(s) {
+			return quote(s) + " is not a valid Twitch login (" + twitch.LoginRule + ")"
+		}
+		return ""
+	}), normalize: twitch.NormalizeLogin},
+	// url: an API base URL; the default is the example in messages.
+	"url": {check: onString(checkURL), normalize: func(s string) string {
+		return strings.TrimRight(strings.TrimSpace(s), "/")
+	}},
+	// address: a server's host:port; the default is the example.
+	"address": {check: onString(func(f *field, s string) string {
+		if err := checkHostPort(s, false); err != "" {
+			return fmt.Sprintf("%s is not host:port (e.g. %s): %s", quote(s), f.def, err)
+		}
+		return ""
+	}), normalize: strings.TrimSpace},
+	// listen: a host:port or :port to listen on; empty means off.
+	"listen": {check: onString(func(_ *field, s string) string {
+		if s == "" {
+			return ""
+		}
+		if err := checkHostPort(s, true); err != "" {
+			return fmt.Sprintf("%s is not host:port or :port (e.g. 127.0.0.1:9090): %s", quote(s), err)
+		}
+		return ""
+	}), normalize: strings.TrimSpace},
+	// oauth: a chat token, with or without IRC's "oauth:" prefix.
+	"oauth":       {normalize: twitch.StripOAuthPrefix},
+	"positive":    {check: onDuration(func(d string, n int64) string { return ifTrue(n <= 0, "must be positive, got "+d) })},
+	"nonnegative": {check: onDuration(func(d string, n int64) string { return ifTrue(n < 0, "must not be negative, got "+d) })},
+	"path":        {path: true},
+}
+
+func onString(check func(f *field, s string) string) func(*field, reflect.Value) string {
+	return func(f *field, v reflect.Value) string { return check(f, v.String()) }
+}
+
+func onDuration(check func(d string, n int64) string) func(*field, reflect.Value) string {
+	return func(_ *field, v reflect.Value) string {
+		return check(fmt.Sprint(v.Interface()), v.Int())
+	}
+}
+
+func ifTrue(bad bool, msg string) string {
+	if bad {
+		return msg
+	}
+	return ""
+}
+
+// validLogin reports whether s, once normalised, is a valid Twitch login:
+// the config accepts "#Shroud" for "shroud".
+func validLogin(s string) bool {
+	return twitch.ValidLogin(twitch.NormalizeLogin(s))
 }
 
 // Validate checks c and returns an *Error listing every problem, or nil.
@@ -42,95 +107,118 @@ func (c *Config) Validate() error {
 // validate adds c's problems to ps, skipping fields that already have one.
 // lines, which may be nil, gives the line of each field.
 func validate(c *Config, lines map[string]int, ps *problems) {
-	add := func(field, format string, args ...any) {
-		ps.addNew(Problem{Field: field, Line: lines[field], Msg: fmt.Sprintf(format, args...)})
-	}
-
-	switch id := strings.TrimSpace(c.Twitch.ClientID); {
-	case id == "":
-		add("twitch.client_id", "required (the Client ID of your application at dev.twitch.tv/console)")
-	case hasSpaceOrControl(id):
-		add("twitch.client_id", "must not contain spaces or control characters")
-	}
-	secrets := secretsOf(c)
-	validateSecret(add, secrets[0], false)
-	validateURL(add, "twitch.auth_url", c.Twitch.AuthURL)
-	validateURL(add, "twitch.helix_url", c.Twitch.HelixURL)
-
-	switch u := c.IRC.Username; {
-	case strings.TrimSpace(u) == "":
-		add("irc.username", "required (the login of the chat account)")
-	case !ValidLogin(u):
-		add("irc.username", "%s %s", quote(u), loginRule)
-	}
-	validateSecret(add, secrets[1], true)
-	if err := checkHostPort(c.IRC.Address, false); err != "" {
-		add("irc.address", "%s is not host:port (e.g. %s): %s", quote(c.IRC.Address), DefaultIRCAddress, err)
-	}
-	if m := c.IRC.MaxChannels; m < 1 || m > MaxChannelsLimit {
-		add("irc.max_channels", "must be between 1 and %d (Twitch's limit of channels joined at once), got %d", MaxChannelsLimit, m)
-	}
-
-	if !c.Poll.AutoInterval && c.Poll.Interval <= 0 {
-		add("poll.interval", "must be positive, got %s", c.Poll.Interval)
-	}
-	if c.Poll.OfflineGrace < 0 {
-		add("poll.offline_grace", "must not be negative, got %s", c.Poll.OfflineGrace)
-	}
-
-	if l := c.HTTP.Listen; l != "" {
-		if err := checkHostPort(l, true); err != "" {
-			add("http.listen", "%s is not host:port or :port (e.g. 127.0.0.1:9090): %s", quote(l), err)
-		}
-	}
-
-	if len(c.Streamers) == 0 {
-		add("streamers", "at least one streamer is required (a list of Twitch logins)")
-	}
-	for i, s := range c.Streamers {
-		if !ValidLogin(s) {
-			add(fmt.Sprintf("streamers[%d]", i), "%s %s", quote(s), loginRule)
-		}
-	}
+	check(schema, reflect.ValueOf(c).Elem(), lines, ps)
 }
 
-// validateSecret checks one secret and its *_file. The value is never put
-// in a message.
-func validateSecret(add func(field, format string, args ...any), s secretSource, oauth bool) {
-	switch value, file := *s.value, *s.file; {
-	case value != "" && file != "":
-		add(s.field, "set only one of %s and %s", s.key, s.fileKey)
-	case value == "" && file == "":
-		add(s.field, "required (set %s, %s, or the environment variable %s)", s.key, s.fileKey, s.env)
-	case value != "":
-		v := string(value)
-		if oauth {
-			v = stripOAuth(v)
+// check adds the problems of the struct v, whose schema is s, to ps, in
+// the order of the schema.
+func check(s *field, v reflect.Value, lines map[string]int, ps *problems) {
+	walk(s, v, "", func(f *field, v, parent reflect.Value, path string) bool {
+		if msg := checkValue(f, v, parent); msg != "" {
+			ps.addNew(Problem{Field: path, Line: lineOfValue(lines, path), Msg: msg})
 		}
-		if msg := checkSecretValue(v); msg != "" {
-			add(s.field, "%s", msg)
-		}
-	}
+		return true
+	})
 }
 
-// checkSecretValue says what is wrong with a secret, without showing it.
-func checkSecretValue(v string) string {
+// lineOfValue is the line of the value at path, or, for a key missing
+// from a list's entry, the entry's: the user looks for the entry. A key
+// missing elsewhere has no line.
+func lineOfValue(lines map[string]int, path string) int {
+	if l, ok := lines[path]; ok {
+		return l
+	}
+	if parent := parentField(path); strings.HasSuffix(parent, "]") {
+		return lines[parent]
+	}
+	return 0
+}
+
+// checkValue says what is wrong with the value v of f, or "". parent is
+// the struct holding v, or invalid for a list's entry.
+func checkValue(f *field, v, parent reflect.Value) string {
 	switch {
-	case v == "":
-		return "is empty"
-	case hasSpaceOrControl(v):
-		return "contains spaces, line breaks or control characters"
+	case f.file != nil:
+		return checkSecret(f, v.String(), parent.Field(f.file.index).String())
+	case f.required != "" && blank(v):
+		return f.required
+	case f.auto >= 0 && parent.Field(f.auto).Bool():
+		return ""
+	}
+	if f.rule != nil && f.rule.check != nil {
+		if msg := f.rule.check(f, v); msg != "" {
+			return msg
+		}
+	}
+	if f.oneof != nil && !slices.Contains(f.oneof, v.String()) {
+		return fmt.Sprintf("must be one of %s, got %s", strings.Join(f.oneof, ", "), quote(v.String()))
+	}
+	if n := v; f.min != nil && n.Int() < int64(*f.min) || f.max != nil && n.Int() > int64(*f.max) {
+		return outOfRange(f, n.Int())
 	}
 	return ""
 }
 
-// stripOAuth removes the "oauth:" prefix IRC passwords carry, in any case.
-func stripOAuth(v string) string {
-	const prefix = "oauth:"
-	if len(v) >= len(prefix) && strings.EqualFold(v[:len(prefix)], prefix) {
-		return v[len(prefix):]
+func blank(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		return strings.TrimSpace(v.String()) == ""
+	case reflect.Slice:
+		return v.Len() == 0
 	}
-	return v
+	return false
+}
+
+func outOfRange(f *field, n int64) string {
+	var msg string
+	switch {
+	case f.min != nil && f.max != nil:
+		msg = fmt.Sprintf("must be between %d and %d", *f.min, *f.max)
+	case f.min != nil:
+		msg = fmt.Sprintf("must be at least %d", *f.min)
+	default:
+		msg = fmt.Sprintf("must be at most %d", *f.max)
+	}
+	if f.why != "" {
+		msg += " (" + f.why + ")"
+	}
+	return fmt.Sprintf("%s, got %d", msg, n)
+}
+
+// checkSecret checks a secret and its *_file. The value is never put in a
+// message.
+func checkSecret(f *field, value, file string) string {
+	switch {
+	case value != "" && file != "":
+		return fmt.Sprintf("set only one of %s and %s", f.name, f.file.name)
+	case value == "" && file == "" && f.env != "":
+		return fmt.Sprintf("required (set %s, %s, or the environment variable %s)", f.name, f.file.name, f.env)
+	case value == "" && file == "":
+		return fmt.Sprintf("required (set %s or %s)", f.name, f.file.name)
+	case value != "":
+		return checkSecretValue(value, f.normalizer())
+	}
+	return ""
+}
+
+// normalizer returns f's normalisation, or the identity.
+func (f *field) normalizer() func(string) string {
+	if f.rule != nil && f.rule.normalize != nil {
+		return f.rule.normalize
+	}
+	return func(s string) string { return s }
+}
+
+// checkSecretValue says what is wrong with a secret, without showing it.
+// It is empty when nothing is left once normalised ("oauth:" alone).
+func checkSecretValue(v string, normalize func(string) string) string {
+	switch {
+	case hasSpaceOrControl(v):
+		return "contains spaces, line breaks or control characters"
+	case normalize(v) == "":
+		return "is empty"
+	}
+	return ""
 }
 
 func hasSpaceOrControl(s string) bool {
@@ -139,20 +227,20 @@ func hasSpaceOrControl(s string) bool {
 	}) >= 0
 }
 
-// validateURL checks an API base URL: absolute http or https, with a host
+// checkURL checks an API base URL: absolute http or https, with a host
 // and without query, fragment or credentials.
-func validateURL(add func(field, format string, args ...any), field, raw string) {
+func checkURL(f *field, raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
-		add(field, "%s is not an absolute http(s) URL (e.g. %s)", quote(redactURL(raw)), defaultFor(field))
-		return
+		return fmt.Sprintf("%s is not an absolute http(s) URL (e.g. %s)", quote(redactURL(raw)), f.def)
 	}
 	switch {
 	case u.User != nil:
-		add(field, "%s must not hold credentials", quote(u.Redacted()))
+		return fmt.Sprintf("%s must not hold credentials", quote(u.Redacted()))
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		add(field, "%s must not have a query or fragment", quote(u.Redacted()))
+		return fmt.Sprintf("%s must not have a query or fragment", quote(u.Redacted()))
 	}
+	return ""
 }
 
 // redactURL hides userinfo in a URL that may not parse.
@@ -166,13 +254,6 @@ func redactURL(raw string) string {
 		}
 	}
 	return raw
-}
-
-func defaultFor(field string) string {
-	if field == "twitch.auth_url" {
-		return DefaultAuthURL
-	}
-	return DefaultHelixURL
 }
 
 // checkHostPort checks a host:port address and returns what is wrong, or

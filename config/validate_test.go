@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/farmd/farmd/twitch"
 )
 
 func TestValidate(t *testing.T) {
@@ -98,11 +100,11 @@ func TestNormalizeLogin(t *testing.T) {
 		{"ünïcode", "ünïcode", false},
 	}
 	for _, tc := range tests {
-		if got := NormalizeLogin(tc.in); got != tc.want {
+		if got := twitch.NormalizeLogin(tc.in); got != tc.want {
 			t.Errorf("NormalizeLogin(%q) = %q, want %q", tc.in, got, tc.want)
 		}
-		if got := ValidLogin(tc.in); got != tc.valid {
-			t.Errorf("ValidLogin(%q) = %v, want %v", tc.in, got, tc.valid)
+		if got := validLogin(tc.in); got != tc.valid {
+			t.Errorf("validLogin(%q) = %v, want %v", tc.in, got, tc.valid)
 		}
 	}
 }

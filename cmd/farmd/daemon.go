@@ -426,15 +426,10 @@ func (d *daemon) reload(ctx context.Context, load func() (*config.Config, []stri
 	for _, w := range warnings {
 		d.log.Warn().Msg(w)
 	}
-	ircNew := cfg.IRC
-	ircNew.MaxChannels = d.cfg.IRC.MaxChannels
-	if ircNew != d.cfg.IRC || cfg.Twitch != d.cfg.Twitch || cfg.HTTP != d.cfg.HTTP {
-		d.log.Warn().Msg("twitch, irc or http settings changed; they take effect after a restart (streamers and poll settings were applied)")
+	if changed := config.RestartNeeded(d.cfg, cfg); len(changed) > 0 {
+		d.log.Warn().Strs("settings", changed).Msg("twitch, irc or http settings changed; they take effect after a restart (streamers and poll settings were applied)")
 	}
-	running := *d.cfg
-	running.Streamers, running.Poll = cfg.Streamers, cfg.Poll
-	running.IRC.MaxChannels = cfg.IRC.MaxChannels
-	d.cfg = &running
+	d.cfg = config.Reloaded(d.cfg, cfg)
 	d.interval.Store(int64(intervalOf(d.cfg)))
 	d.warned.Store(false)
 	if err := d.engine.Reload(ctx, settingsOf(d.cfg)); err != nil {
