@@ -32,7 +32,12 @@ const AutoIntervalValue = "auto"
 
 // Config is farmd's whole configuration.
 type Config struct {
-	Twitch Twitch `yaml:"twitch"`
+	// StateDir is where farmd keeps its state: the token `farmd login`
+	// stores, and what later runs need to remember. After Load it is set:
+	// when the file has none, $STATE_DIRECTORY (systemd's StateDirectory=)
+	// or else the config file's directory.
+	StateDir string `yaml:"state_dir" check:"path"`
+	Twitch   Twitch `yaml:"twitch"`
 	IRC    IRC    `yaml:"irc"`
 	Poll   Poll   `yaml:"poll" reload:""`
 	HTTP   HTTP   `yaml:"http"`
@@ -47,10 +52,11 @@ type Config struct {
 type Twitch struct {
 	// ClientID is the application's Client ID (dev.twitch.tv/console).
 	ClientID string `yaml:"client_id" check:"id" required:"required (the Client ID of your application at dev.twitch.tv/console)"`
-	// ClientSecret is the application's Client Secret. Load fills it from
-	// FARMD_CLIENT_SECRET, ClientSecretFile or the file itself, in that
-	// order of precedence.
-	ClientSecret Secret `yaml:"client_secret" file:"client_secret_file" env:"FARMD_CLIENT_SECRET"`
+	// ClientSecret is the application's Client Secret; a public
+	// application has none (Helix is then polled with the user token).
+	// Load fills it from FARMD_CLIENT_SECRET, ClientSecretFile or the file
+	// itself, in that order of precedence.
+	ClientSecret Secret `yaml:"client_secret" file:"client_secret_file" env:"FARMD_CLIENT_SECRET" optional:""`
 	// ClientSecretFile names a file holding the Client Secret. $VAR and
 	// ${VAR} are expanded; a relative path is relative to the config
 	// file's directory. Load reads it, stores the value in ClientSecret and
@@ -67,12 +73,17 @@ type Twitch struct {
 // IRC holds the chat account and connection settings.
 type IRC struct {
 	// Username is the chat account's login (lowercase after Load).
-	Username string `yaml:"username" check:"login" required:"required (the login of the chat account)"`
-	// Token is the account's user access token (scope chat:read). After
-	// Load it is stored without the "oauth:" prefix, whether or not the
-	// source had one. Load fills it from FARMD_IRC_TOKEN, TokenFile or the
-	// file itself, in that order of precedence.
-	Token Secret `yaml:"token" check:"oauth" file:"token_file" env:"FARMD_IRC_TOKEN"`
+	// With a static Token it is required; without one it may be empty (the
+	// stored token says whose it is) and, if set, must match the stored
+	// token's login.
+	Username string `yaml:"username" check:"login" optional:""`
+	// Token is a static user access token of the account (scope
+	// chat:read), never refreshed. Without one farmd uses the token `farmd
+	// login` stored in StateDir and keeps it renewed. After Load it is
+	// stored without the "oauth:" prefix, whether or not the source had
+	// one. Load fills it from FARMD_IRC_TOKEN, TokenFile or the file itself,
+	// in that order of precedence.
+	Token Secret `yaml:"token" check:"oauth" file:"token_file" env:"FARMD_IRC_TOKEN" optional:""`
 	// TokenFile names a file holding the token, expanded and resolved like
 	// Twitch.ClientSecretFile; Load reads it and clears this field.
 	TokenFile string `yaml:"token_file"`

@@ -58,7 +58,8 @@ func Load(path string, getenv func(string) string) (*Config, []string, error) {
 		return nil, nil, err
 	}
 	c := Default()
-	inline, warnings, ps := load(data, schema, reflect.ValueOf(&c).Elem(), filepath.Dir(path), getenv)
+	inline, warnings, ps := load(data, schema, reflect.ValueOf(&c).Elem(), filepath.Dir(path), getenv,
+		func(lines map[string]int, ps *problems) { checkBetweenKeys(&c, lines, ps) })
 	if ps.fatal {
 		return nil, nil, ps.err()
 	}
@@ -68,20 +69,40 @@ func Load(path string, getenv func(string) string) (*Config, []string, error) {
 	if err := ps.err(); err != nil {
 		return nil, warnings, err
 	}
+	if c.StateDir == "" {
+		c.StateDir = defaultStateDir(path, getenv)
+	}
 	return &c, warnings, nil
+}
+
+// defaultStateDir is state_dir when the file sets none: systemd's
+// $STATE_DIRECTORY (the first, when StateDirectory= lists several), or the
+// config file's directory.
+func defaultStateDir(configPath string, getenv func(string) string) string {
+	if dir, _, _ := strings.Cut(getenv("STATE_DIRECTORY"), ":"); dir != "" {
+		return dir
+	}
+	if abs, err := filepath.Abs(configPath); err == nil {
+		return filepath.Dir(abs)
+	}
+	return filepath.Dir(configPath)
 }
 
 // load runs Load's steps on data over the struct v, which holds the
 // defaults and whose schema is s: decode, secrets and paths (dir is the
-// config file's directory), validation, normalisation. It returns the
+// config file's directory), validation (between checks the rules that
+// relate two keys), normalisation. It returns the
 // paths of the secrets set inline, the warnings, and the problems.
-func load(data []byte, s *field, v reflect.Value, dir string, getenv func(string) string) (inline, warnings []string, ps *problems) {
+func load(data []byte, s *field, v reflect.Value, dir string, getenv func(string) string, between func(map[string]int, *problems)) (inline, warnings []string, ps *problems) {
 	lines, ps := decode(data, s, v)
 	if ps.fatal {
 		return nil, nil, ps
 	}
 	inline = resolve(s, v, dir, getenv, lines, ps)
 	check(s, v, lines, ps)
+	if between != nil {
+		between(lines, ps)
+	}
 	return inline, normalize(s, v, lines), ps
 }
 

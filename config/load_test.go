@@ -227,6 +227,13 @@ func TestLoadGood(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
+			if tc.want.StateDir == "" { // the default: the config file's directory
+				dir, err := filepath.Abs(filepath.Join("testdata", "good"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				tc.want.StateDir = dir
+			}
 			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("got  %s\nwant %s", showConfig(got), showConfig(&tc.want))
 			}

@@ -27,6 +27,7 @@ import (
 //	                   the range of a whole number, and why
 //	file:"key"         on a Secret: the sibling key naming a file holding it
 //	env:"VAR"          on a Secret: the variable that overrides it
+//	optional:""        the value may be empty (a Secret: missing altogether)
 //	auto:"Field"       the literal "auto" sets this bool sibling instead
 //	reload:""          applied on SIGHUP (on a mapping: all it holds); the
 //	                   rest needs a restart
@@ -56,6 +57,7 @@ type field struct {
 	why      string
 	file     *field // a secret's file sibling
 	env      string
+	optional bool
 	auto     int // index of the bool set by the literal "auto", or -1
 	reload   bool
 	dedupe   bool
@@ -116,6 +118,7 @@ func newField(name string, index int, t reflect.Type, tag reflect.StructTag) *fi
 	f.required = tag.Get("required")
 	f.why = tag.Get("why")
 	f.env = tag.Get("env")
+	_, f.optional = tag.Lookup("optional")
 	_, f.reload = tag.Lookup("reload")
 	_, f.dedupe = tag.Lookup("dedupe")
 	for _, b := range []struct {

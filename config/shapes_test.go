@@ -51,7 +51,7 @@ func loadFuture(tb testing.TB, text, dir string, env map[string]string) (*future
 	var f future
 	v := reflect.ValueOf(&f).Elem()
 	applyDefaults(futureSchema, v)
-	_, warnings, ps := load([]byte(text), futureSchema, v, dir, envOf(env))
+	_, warnings, ps := load([]byte(text), futureSchema, v, dir, envOf(env), nil)
 	return &f, warnings, ps.err()
 }
 

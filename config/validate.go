@@ -26,6 +26,9 @@ type rule struct {
 	// path marks a file or directory path: Load expands $VAR and ${VAR}
 	// in it and resolves it against the config file's directory.
 	path bool
+	// secret, on a secret's rule, says what is wrong with its value, or
+	// "", without showing it.
+	secret func(string) string
 }
 
 // rules are the checks a check tag may name.
@@ -65,7 +68,7 @@ var rules = map[string]*rule{
 		return ""
 	}), normalize: strings.TrimSpace},
 	// oauth: a chat token, with or without IRC's "oauth:" prefix.
-	"oauth":       {normalize: twitch.StripOAuthPrefix},
+	"oauth":       {normalize: twitch.StripOAuthPrefix, secret: checkPastedToken},
 	"positive":    {check: onDuration(func(d string, n int64) string { return ifTrue(n <= 0, "must be positive, got "+d) })},
 	"nonnegative": {check: onDuration(func(d string, n int64) string { return ifTrue(n < 0, "must not be negative, got "+d) })},
 	"path":        {path: true},
@@ -108,6 +111,16 @@ func (c *Config) Validate() error {
 // lines, which may be nil, gives the line of each field.
 func validate(c *Config, lines map[string]int, ps *problems) {
 	check(schema, reflect.ValueOf(c).Elem(), lines, ps)
+	checkBetweenKeys(c, lines, ps)
+}
+
+// checkBetweenKeys checks the rules that relate two keys, which no field's
+// tags can say. There is one: a static token needs the login it belongs
+// to (a stored token knows its own).
+func checkBetweenKeys(c *Config, lines map[string]int, ps *problems) {
+	if c.IRC.Token != "" && strings.TrimSpace(c.IRC.Username) == "" {
+		ps.addNew(Problem{Field: "irc.username", Line: lines["irc"], Msg: "required with irc.token (the login of the chat account the token belongs to)"})
+	}
 }
 
 // check adds the problems of the struct v, whose schema is s, to ps, in
@@ -142,6 +155,8 @@ func checkValue(f *field, v, parent reflect.Value) string {
 		return checkSecret(f, v.String(), parent.Field(f.file.index).String())
 	case f.required != "" && blank(v):
 		return f.required
+	case f.optional && blank(v):
+		return ""
 	case f.auto >= 0 && parent.Field(f.auto).Bool():
 		return ""
 	}
@@ -191,12 +206,35 @@ func checkSecret(f *field, value, file string) string {
 	switch {
 	case value != "" && file != "":
 		return fmt.Sprintf("set only one of %s and %s", f.name, f.file.name)
+	case value == "" && file == "" && f.optional:
+		return ""
 	case value == "" && file == "" && f.env != "":
 		return fmt.Sprintf("required (set %s, %s, or the environment variable %s)", f.name, f.file.name, f.env)
 	case value == "" && file == "":
 		return fmt.Sprintf("required (set %s or %s)", f.name, f.file.name)
 	case value != "":
+		if f.rule != nil && f.rule.secret != nil {
+			if msg := f.rule.secret(value); msg != "" {
+				return msg
+			}
+		}
 		return checkSecretValue(value, f.normalizer())
+	}
+	return ""
+}
+
+// checkPastedToken recognises the two usual mistakes when a token is copied
+// by hand: the whole address the browser was sent to after authorizing
+// (http://localhost/#access_token=...&scope=...), and an HTTP header's
+// "Bearer " prefix. The message says what to paste instead, and never
+// shows the value.
+func checkPastedToken(v string) string {
+	t := strings.TrimSpace(v)
+	if strings.Contains(t, "access_token=") || strings.Contains(t, "://") {
+		return "is a whole address, not a token: paste only the text between \"access_token=\" and the next \"&\" (or run `farmd login`, which needs no pasting)"
+	}
+	if len(t) > 7 && strings.EqualFold(t[:7], "bearer ") {
+		return "starts with \"Bearer \": paste the token alone, without that prefix"
 	}
 	return ""
 }

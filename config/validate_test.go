@@ -30,8 +30,9 @@ func TestValidate(t *testing.T) {
 		{name: "zero grace", edit: func(c *Config) { c.Poll.OfflineGrace = 0 }},
 		{name: "max channels bounds", edit: func(c *Config) { c.IRC.MaxChannels = 1 }},
 		{name: "everything missing", edit: func(c *Config) { *c = Default() }, wantFields: []string{
-			"twitch.client_id", "twitch.client_secret", "irc.username", "irc.token", "streamers",
+			"twitch.client_id", "streamers", // no secrets: a public application with a stored token needs none
 		}},
+		{name: "static token without its login", edit: func(c *Config) { c.IRC.Username = "" }, wantFields: []string{"irc.username"}},
 		{name: "both secret and file", edit: func(c *Config) {
 			c.Twitch.ClientSecretFile = "x"
 			c.IRC.TokenFile = "y"
