@@ -38,9 +38,9 @@ type Config struct {
 	// or else the config file's directory.
 	StateDir string `yaml:"state_dir" check:"path"`
 	Twitch   Twitch `yaml:"twitch"`
-	IRC    IRC    `yaml:"irc"`
-	Poll   Poll   `yaml:"poll" reload:""`
-	HTTP   HTTP   `yaml:"http"`
+	IRC      IRC    `yaml:"irc"`
+	Poll     Poll   `yaml:"poll" reload:""`
+	HTTP     HTTP   `yaml:"http"`
 	// Streamers are the Twitch logins to follow, in priority order: when
 	// more are live than irc.max_channels allows, the first ones win. After
 	// Load they are lowercase, without '#', and free of duplicates.
