@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -70,6 +71,23 @@ func (ps *problems) add(p Problem) {
 		ps.fields[p.Field] = true
 	}
 	ps.list = append(ps.list, p)
+}
+
+// keep drops the problems of fields outside keys (each a dotted path,
+// which keeps the field and everything under it); problems without a field
+// stay.
+func (ps *problems) keep(keys []string) {
+	ps.list = slices.DeleteFunc(ps.list, func(p Problem) bool {
+		if p.Field == "" {
+			return false
+		}
+		for _, k := range keys {
+			if p.Field == k || strings.HasPrefix(p.Field, k+".") || strings.HasPrefix(p.Field, k+"[") {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // addNew adds p unless its field, or a section holding it, already has a

@@ -38,6 +38,19 @@ const maxSecretFileSize = 64 << 10
 // fs.ErrNotExist) holds for a missing file). getenv is usually os.Getenv;
 // nil means os.Getenv.
 func Load(path string, getenv func(string) string) (*Config, []string, error) {
+	return loadKeys(path, getenv, nil)
+}
+
+// LoadKeys is Load for a command that needs only some settings, such as
+// `farmd login`, which needs twitch.* and state_dir but no streamers:
+// problems with keys outside keys (dotted paths or their prefixes, such as
+// "twitch") are not reported. Problems with no key (a YAML syntax error)
+// always are.
+func LoadKeys(path string, getenv func(string) string, keys ...string) (*Config, []string, error) {
+	return loadKeys(path, getenv, keys)
+}
+
+func loadKeys(path string, getenv func(string) string, keys []string) (*Config, []string, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -65,6 +78,9 @@ func Load(path string, getenv func(string) string) (*Config, []string, error) {
 	}
 	if w := modeWarning(path, info.Mode(), inline); w != "" {
 		warnings = append([]string{w}, warnings...)
+	}
+	if keys != nil {
+		ps.keep(keys)
 	}
 	if err := ps.err(); err != nil {
 		return nil, warnings, err

@@ -474,3 +474,27 @@ func TestLoadNeverShowsSecrets(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadKeys: a command that needs only some keys loads a file whose
+// other keys are incomplete, and still reports the problems of its keys.
+func TestLoadKeys(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "farmd.yaml")
+	if err := os.WriteFile(path, []byte("twitch:\n  client_id: abc123\nirc:\n  username: my-bot\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Load(path, noEnv); err == nil {
+		t.Fatal("Load accepted a file without streamers")
+	}
+	c, _, err := LoadKeys(path, noEnv, "twitch", "state_dir")
+	if err != nil {
+		t.Fatalf("LoadKeys(twitch, state_dir): %v", err)
+	}
+	if c.Twitch.ClientID != "abc123" || c.StateDir != dir {
+		t.Errorf("got client_id %q state_dir %q, want abc123 and %s", c.Twitch.ClientID, c.StateDir, dir)
+	}
+	_, _, err = LoadKeys(path, noEnv, "twitch", "irc.username")
+	if err == nil || !strings.Contains(err.Error(), "irc.username") || strings.Contains(err.Error(), "streamers") {
+		t.Errorf("LoadKeys(twitch, irc.username) = %v, want only the irc.username problem", err)
+	}
+}

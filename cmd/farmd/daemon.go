@@ -29,12 +29,44 @@ type tuning struct {
 	helix          func(*helix.Options)
 	validateEvery  time.Duration // Twitch requires hourly validation
 	startupBackoff backoff.Backoff
+	// now, sleep and after are the clock of `farmd login`'s polling and of
+	// the token keeper, so tests run hours of token lifetimes in
+	// milliseconds.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+	after func(time.Duration) <-chan time.Time
 }
 
 func defaultTuning() tuning {
 	return tuning{
 		validateEvery:  time.Hour,
 		startupBackoff: backoff.Backoff{Min: time.Second, Max: time.Minute, Jitter: 0.2},
+		now:            time.Now,
+		sleep:          sleepCtx,
+		after:          time.After,
+	}
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// helixOptions are the Helix client's options for cfg.
+func helixOptions(cfg *config.Config, log zerolog.Logger) helix.Options {
+	return helix.Options{
+		ClientID:     cfg.Twitch.ClientID,
+		ClientSecret: string(cfg.Twitch.ClientSecret),
+		AuthURL:      cfg.Twitch.AuthURL,
+		HelixURL:     cfg.Twitch.HelixURL,
+		Logger:       log,
 	}
 }
 
@@ -47,13 +79,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	hopts := helix.Options{
-		ClientID:     cfg.Twitch.ClientID,
-		ClientSecret: string(cfg.Twitch.ClientSecret),
-		AuthURL:      cfg.Twitch.AuthURL,
-		HelixURL:     cfg.Twitch.HelixURL,
-		Logger:       log,
-	}
+	hopts := helixOptions(cfg, log)
 	if tune.helix != nil {
 		tune.helix(&hopts)
 	}

@@ -28,6 +28,9 @@ const (
 	stopTimeout = 5 * time.Second
 )
 
+// defaultConfig is --config's default.
+const defaultConfig = "config.yaml"
+
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
 var version = ""
 
@@ -38,8 +41,9 @@ type environment struct {
 	getenv func(string) string
 	stdout io.Writer
 	stderr io.Writer
-	// tty reports whether stderr is a terminal (console logs by default).
-	tty bool
+	// tty reports whether stderr is a terminal (console logs by default);
+	// stdoutTTY whether stdout is (`farmd login` prints a QR code there).
+	tty, stdoutTTY bool
 	// signals delivers SIGHUP, SIGINT and SIGTERM; nil subscribes to the
 	// process's own.
 	signals <-chan os.Signal
@@ -49,11 +53,12 @@ type environment struct {
 
 func processEnv() environment {
 	return environment{
-		args:   os.Args[1:],
-		getenv: os.Getenv,
-		stdout: os.Stdout,
-		stderr: os.Stderr,
-		tty:    isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd()),
+		args:      os.Args[1:],
+		getenv:    os.Getenv,
+		stdout:    os.Stdout,
+		stderr:    os.Stderr,
+		tty:       isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd()),
+		stdoutTTY: isatty.IsTerminal(os.Stdout.Fd()) || isatty.IsCygwinTerminal(os.Stdout.Fd()),
 	}
 }
 
@@ -72,7 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("farmd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.config, "config", "config.yaml", "configuration `file`")
+	fs.StringVar(&f.config, "config", defaultConfig, "configuration `file`")
 	fs.BoolVar(&f.check, "check", false, "validate the configuration (no network traffic) and exit: 0 valid, 2 invalid")
 	fs.BoolVar(&f.demo, "demo", false, "run against an embedded simulated Twitch: no credentials, no network")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
@@ -80,7 +85,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "", "log `format`: json or console (default: console on a terminal, else json)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: farmd [--config FILE] [--check | --healthcheck | --demo] [--log-level LEVEL] [--log-format json|console]\n\n")
+		fmt.Fprintf(fs.Output(), "Usage: farmd [--config FILE] [--check | --healthcheck | --demo] [--log-level LEVEL] [--log-format json|console]\n"+
+			"       farmd login [--config FILE]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -138,6 +144,13 @@ func versionString() string {
 
 // run is farmd's main, returning the exit code.
 func run(ctx context.Context, env environment) int {
+	tune := defaultTuning()
+	if env.tune != nil {
+		env.tune(&tune)
+	}
+	if len(env.args) > 0 && env.args[0] == "login" {
+		return login(ctx, env, env.args[1:], tune)
+	}
 	f, err := parseFlags(env.args, env.stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -178,10 +191,6 @@ func run(ctx context.Context, env environment) int {
 		log.Warn().Str("config", f.config).Msg(w)
 	}
 	loader := func() (*config.Config, []string, error) { return config.Load(f.config, env.getenv) }
-	tune := defaultTuning()
-	if env.tune != nil {
-		env.tune(&tune)
-	}
 	return serve(ctx, log, cfg, loader, signals, tune)
 }
 
