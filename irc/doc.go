@@ -24,13 +24,13 @@
 // So this package owns the connection: dialling with a context (optionally
 // TLS), one reader goroutine, serialised writes with deadlines, PING/PONG and
 // client-side liveness, and reconnection with exponential backoff and jitter.
-// From go-twitch-irc it uses what is sound: twitch.ParseMessage with its typed
-// messages (*twitch.NoticeMessage and its MsgID, *twitch.UserJoinMessage,
-// *twitch.UserPartMessage) and its capability constants. Only lines farmd acts
+// From go-twitch-irc it uses what is sound: twitchirc.ParseMessage with its typed
+// messages (*twitchirc.NoticeMessage and its MsgID, *twitchirc.UserJoinMessage,
+// *twitchirc.UserPartMessage) and its capability constants. Only lines farmd acts
 // on are fully parsed; PRIVMSG, USERNOTICE, CLEARCHAT and the rest are
 // recognised by their command word and dropped without allocating, so a chat
 // flood costs little CPU. PING payloads are taken verbatim rather than through
-// twitch.PingMessage, which keeps only the first word.
+// twitchirc.PingMessage, which keeps only the first word.
 //
 // # Goroutines
 //

@@ -9,11 +9,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	twitch "github.com/gempir/go-twitch-irc/v4"
+	twitchirc "github.com/gempir/go-twitch-irc/v4"
 	"github.com/rs/zerolog"
 
 	"github.com/farmd/farmd/backoff"
 	"github.com/farmd/farmd/presence"
+	"github.com/farmd/farmd/twitch"
 )
 
 var _ presence.Chat = (*Manager)(nil)
@@ -207,8 +208,8 @@ func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error
 	defer stop()
 
 	for _, l := range []string{
-		"CAP REQ :" + twitch.TagsCapability + " " + twitch.CommandsCapability,
-		"PASS oauth:" + m.o.Token,
+		"CAP REQ :" + twitchirc.TagsCapability + " " + twitchirc.CommandsCapability,
+		"PASS " + twitch.ChatPassword(m.o.Token),
 		"NICK " + m.o.Username,
 	} {
 		if err := c.write(l); err != nil {
@@ -365,7 +366,7 @@ func (m *Manager) applyWanted() {
 	m.wanted = m.wanted[:0]
 	m.wantedSet = make(map[string]bool, len(list))
 	for _, raw := range list {
-		name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(raw), "#"))
+		name := twitch.NormalizeLogin(raw)
 		if !validChannel(name) {
 			m.log.Warn().Str("channel", raw).Msg("ignoring invalid channel name")
 			continue

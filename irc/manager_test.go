@@ -10,6 +10,7 @@ import (
 
 	"github.com/farmd/farmd/internal/testkit"
 	"github.com/farmd/farmd/irc/irctest"
+	"github.com/farmd/farmd/twitch"
 )
 
 func TestLoginSequence(t *testing.T) {
@@ -245,7 +246,7 @@ func TestLoginRejected(t *testing.T) {
 			if !strings.Contains(err.Error(), "IRC token was rejected") {
 				t.Fatalf("error %q does not say the IRC token was rejected", err)
 			}
-			if tok := normaliseToken(tc.token); tok != "" && strings.Contains(err.Error(), tok) {
+			if tok := twitch.StripOAuthPrefix(tc.token); tok != "" && strings.Contains(err.Error(), tok) {
 				t.Fatalf("error %q contains the token", err)
 			}
 			if got := srv.Connections(); got != 1 {
