@@ -36,7 +36,9 @@
 //
 // Run is the manager goroutine: it alone owns the wanted set, the per-channel
 // state, the JOIN limiter, the backoff and every timer, and it alone writes to
-// the connection, so writes are serialised without a writer goroutine. Each
+// the connection, so writes are serialised without a writer goroutine. Its
+// loop waits on one wake-up at the earliest deadline it keeps, measured on
+// Options.Clock; only socket deadlines are on the real clock. Each
 // connection has one reader goroutine that reads bounded lines, classifies
 // them and hands the few that matter to the manager over a channel (as soju's
 // user.events does). The reader is stopped and waited for before the next

@@ -67,6 +67,10 @@ type Manager struct {
 	connSince time.Time
 	counters  Status
 
+	// dial opens a connection; tests replace it to make a dial take time
+	// on a fake clock.
+	dial func(context.Context, Options, zerolog.Logger) (*conn, error)
+
 	// outbox holds events until the Status they change is published, so
 	// an OnEvent callback that reads Status sees the change.
 	outbox []Event
@@ -88,8 +92,9 @@ func New(o Options) *Manager {
 		// arrive, and network jitter can bring two batches closer.
 		limiter: NewJoinLimiter(o.JoinLimit, o.JoinWindow+o.JoinWindow/10),
 		backoff: backoff.Backoff{Min: o.BackoffMin, Max: o.BackoffMax, Jitter: 0.3},
+		dial:    dial,
 	}
-	m.connSince = o.Now()
+	m.connSince = o.Clock.Now()
 	return m
 }
 
@@ -142,7 +147,7 @@ func (m *Manager) Run(ctx context.Context) error {
 			m.log.Error().Err(err).Msg("login rejected, not reconnecting")
 			return err
 		}
-		if !connectedAt.IsZero() && m.o.Now().Sub(connectedAt) >= m.o.HealthyAfter {
+		if !connectedAt.IsZero() && m.o.Clock.Now().Sub(connectedAt) >= m.o.HealthyAfter {
 			m.backoff.Reset()
 		}
 		d := m.backoff.Next()
@@ -157,15 +162,15 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 }
 
-// sleep waits d, taking SetChannels updates meanwhile; false if ctx ended.
+// sleep waits d on the clock, taking SetChannels updates meanwhile; false
+// if ctx ended.
 func (m *Manager) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
+	done := m.o.Clock.At(m.o.Clock.Now().Add(d))
 	for {
 		select {
 		case <-ctx.Done():
 			return false
-		case <-t.C:
+		case <-done:
 			return true
 		case <-m.wake:
 			m.applyWanted()
@@ -176,7 +181,7 @@ func (m *Manager) sleep(ctx context.Context, d time.Duration) bool {
 
 // endSession records a connection's end: its channels must be joined again.
 func (m *Manager) endSession(connectedAt time.Time, err error) {
-	now := m.o.Now()
+	now := m.o.Clock.Now()
 	for _, st := range m.chans {
 		st.sent = false
 		if st.state == StateJoined || st.state == StateJoining {
@@ -195,7 +200,7 @@ func (m *Manager) endSession(connectedAt time.Time, err error) {
 // when it was welcomed (zero if never); err is nil only on cancellation.
 func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error) {
 	dctx, cancel := context.WithTimeout(ctx, m.o.WelcomeTimeout)
-	c, err := dial(dctx, m.o, m.log)
+	c, err := m.dial(dctx, m.o, m.log)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -204,6 +209,7 @@ func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error
 		return time.Time{}, fmt.Errorf("connect to %s: %w", m.o.Address, err)
 	}
 	defer c.close()
+	// Socket deadlines, so on the real clock.
 	stop := context.AfterFunc(ctx, func() { c.shorten(time.Now().Add(m.o.ShutdownTimeout)) })
 	defer stop()
 
@@ -217,19 +223,37 @@ func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error
 		}
 	}
 
-	welcome := time.NewTimer(m.o.WelcomeTimeout)
-	defer welcome.Stop()
-	idle := time.NewTimer(m.o.PingInterval)
-	defer idle.Stop()
-	pong := time.NewTimer(0)
-	pong.Stop()
-	defer pong.Stop()
-	joinT := time.NewTimer(0)
-	joinT.Stop()
-	defer joinT.Stop()
-	var pingSent time.Time
-
+	welcomeBy := m.o.Clock.Now().Add(m.o.WelcomeTimeout)
+	var p pinger
+	var wakeAt time.Time
+	var wakeC <-chan time.Time
 	for {
+		now := m.o.Clock.Now()
+		if connectedAt.IsZero() && !now.Before(welcomeBy) {
+			return connectedAt, fmt.Errorf("no welcome (001) from server within %s", m.o.WelcomeTimeout)
+		}
+		if err := p.check(c, now, m.o.PingInterval, m.o.PongTimeout); err != nil {
+			return connectedAt, err
+		}
+		next := p.next(c, m.o.PingInterval, m.o.PongTimeout)
+		if connectedAt.IsZero() {
+			next = earliest(next, welcomeBy)
+		} else if at, ok := m.nextJoinWork(now); ok {
+			if !now.Before(at) {
+				if err := m.reconcile(c); err != nil {
+					return connectedAt, err
+				}
+				at, ok = m.nextJoinWork(now)
+			}
+			if ok {
+				next = earliest(next, at)
+			}
+		}
+		m.publish()
+		if !next.Equal(wakeAt) || wakeC == nil {
+			wakeAt, wakeC = next, m.o.Clock.At(next)
+		}
+
 		select {
 		case <-ctx.Done():
 			m.shutdown(c)
@@ -238,9 +262,6 @@ func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error
 			if err := m.handle(c, in, &connectedAt); err != nil {
 				return connectedAt, err
 			}
-			if in.kind == inWelcome {
-				welcome.Stop()
-			}
 		case <-m.wake:
 			m.applyWanted()
 			if !connectedAt.IsZero() {
@@ -248,46 +269,58 @@ func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error
 					return connectedAt, err
 				}
 			}
-		case <-welcome.C:
-			return connectedAt, fmt.Errorf("no welcome (001) from server within %s", m.o.WelcomeTimeout)
-		case <-idle.C:
-			since := time.Since(time.Unix(0, c.lastRecv.Load()))
-			if since < m.o.PingInterval {
-				idle.Reset(m.o.PingInterval - since)
-				break
-			}
-			// Taken before the write: on a fast link the answer can
-			// arrive before Write returns.
-			pingSent = time.Now()
-			if err := c.write("PING :farmd"); err != nil {
-				return connectedAt, err
-			}
-			pong.Reset(m.o.PongTimeout)
-		case <-pong.C:
-			last := time.Unix(0, c.lastRecv.Load())
-			if !last.After(pingSent) {
-				return connectedAt, fmt.Errorf("%w within %s", errPongTimeout, m.o.PongTimeout)
-			}
-			idle.Reset(max(m.o.PingInterval-time.Since(last), 0))
-		case <-joinT.C:
-			if err := m.reconcile(c); err != nil {
-				return connectedAt, err
-			}
-		}
-		m.publish()
-		if !connectedAt.IsZero() {
-			if at, ok := m.nextJoinWork(); ok {
-				joinT.Reset(max(at.Sub(m.o.Now()), 0))
-			} else {
-				joinT.Stop()
-			}
+		case <-wakeC:
+			wakeC = nil
 		}
 	}
 }
 
+// earliest returns the earlier of a and b.
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// pinger is the client side of liveness: after PingInterval without a line
+// from the server it sends PING, and a connection that then stays silent
+// for PongTimeout is dead. Any line counts as an answer.
+type pinger struct {
+	sentAt   time.Time // when the unanswered PING went out; zero if none
+	recvdAt0 int64     // the line count when it went out
+}
+
+// check sends a PING that is due, or fails if one went unanswered.
+func (p *pinger) check(c *conn, now time.Time, interval, timeout time.Duration) error {
+	last, recvd := c.lastLine()
+	if !p.sentAt.IsZero() && recvd != p.recvdAt0 {
+		p.sentAt = time.Time{} // answered
+	}
+	switch {
+	case p.sentAt.IsZero() && !now.Before(last.Add(interval)):
+		// Count taken before the write: on a fast link the answer can
+		// arrive before Write returns.
+		p.sentAt, p.recvdAt0 = now, recvd
+		return c.write("PING :farmd")
+	case !p.sentAt.IsZero() && !now.Before(p.sentAt.Add(timeout)):
+		return fmt.Errorf("%w within %s", errPongTimeout, timeout)
+	}
+	return nil
+}
+
+// next returns when check has something to do.
+func (p *pinger) next(c *conn, interval, timeout time.Duration) time.Time {
+	if !p.sentAt.IsZero() {
+		return p.sentAt.Add(timeout)
+	}
+	last, _ := c.lastLine()
+	return last.Add(interval)
+}
+
 // handle acts on one inbound line.
 func (m *Manager) handle(c *conn, in inbound, connectedAt *time.Time) error {
-	now := m.o.Now()
+	now := m.o.Clock.Now()
 	switch in.kind {
 	case inError:
 		return in.err
@@ -362,7 +395,7 @@ func (m *Manager) applyWanted() {
 	if !ok {
 		return
 	}
-	now := m.o.Now()
+	now := m.o.Clock.Now()
 	m.wanted = m.wanted[:0]
 	m.wantedSet = make(map[string]bool, len(list))
 	for _, raw := range list {
@@ -408,7 +441,7 @@ func validChannel(name string) bool {
 // timeouts first, then PARTs (so the channel cap is never exceeded), then
 // JOINs in priority order as far as the limiter allows.
 func (m *Manager) reconcile(c *conn) error {
-	now := m.o.Now()
+	now := m.o.Clock.Now()
 	for _, name := range m.wanted {
 		st := m.chans[name]
 		if st.state != StateJoining || now.Before(st.sentAt.Add(m.o.JoinTimeout)) {
@@ -512,9 +545,10 @@ func batch(cmd string, channels []string) []string {
 	return lines
 }
 
-// nextJoinWork returns when reconcile next has something to do: a JOIN
-// timeout, a retry falling due, or a rate-limited channel getting a slot.
-func (m *Manager) nextJoinWork() (time.Time, bool) {
+// nextJoinWork returns when, from now on, reconcile next has something to
+// do: a JOIN timeout, a retry falling due, or a rate-limited channel getting
+// a slot (now if one is free).
+func (m *Manager) nextJoinWork(now time.Time) (time.Time, bool) {
 	var at time.Time
 	ok := false
 	consider := func(t time.Time) {
@@ -536,16 +570,17 @@ func (m *Manager) nextJoinWork() (time.Time, bool) {
 	}
 	if waiting {
 		// The same for every waiting channel: ask the limiter once.
-		consider(m.limiter.NextFree(m.o.Now()))
+		consider(m.limiter.NextFree(now))
 	}
 	return at, ok
 }
 
 // shutdown PARTs the channels joined on c and waits for the echoes, all
-// within ShutdownTimeout, then lets the caller close c.
+// within ShutdownTimeout, then lets the caller close c. The bound is a
+// socket deadline on the real clock: it bounds how long the process takes
+// to exit, and the reader's timeout at that deadline ends the wait.
 func (m *Manager) shutdown(c *conn) {
-	deadline := time.Now().Add(m.o.ShutdownTimeout)
-	c.shorten(deadline)
+	c.shorten(time.Now().Add(m.o.ShutdownTimeout))
 	var parts []string
 	for _, name := range m.wanted {
 		if st := m.chans[name]; st != nil && st.sent {
@@ -569,21 +604,15 @@ func (m *Manager) shutdown(c *conn) {
 	for _, p := range parts {
 		left[p] = true
 	}
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
 	for len(left) > 0 {
-		select {
-		case in := <-c.in:
-			switch in.kind {
-			case inError:
-				return
-			case inPart:
-				delete(left, in.channel)
-				m.emit(Event{Kind: EventParted, Channel: in.channel})
-			}
-		case <-t.C:
-			m.log.Warn().Int("unconfirmed", len(left)).Msg("shutdown: server did not confirm all parts")
+		in := <-c.in
+		switch in.kind {
+		case inError:
+			m.log.Warn().Err(in.err).Int("unconfirmed", len(left)).Msg("shutdown: server did not confirm all parts")
 			return
+		case inPart:
+			delete(left, in.channel)
+			m.emit(Event{Kind: EventParted, Channel: in.channel})
 		}
 	}
 }

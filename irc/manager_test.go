@@ -558,3 +558,36 @@ func TestTokenNeverLogged(t *testing.T) {
 		t.Fatalf("server got %d PASS lines with the token, want 2", c)
 	}
 }
+
+// TestTimersUseInjectedClock: JOIN confirmation, JOIN retry and the
+// reconnect backoff are measured on the injected clock, so moving that clock
+// past each deadline acts on it without any real time passing.
+func TestTimersUseInjectedClock(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	srv.SetSilent("ghost", true)
+	clk := testkit.NewClock()
+	o := fastOptions(srv)
+	o.Clock = clk
+	o.JoinTimeout = time.Hour // also the first retry delay
+	o.BackoffMin, o.BackoffMax = time.Hour, time.Hour
+	// No client PING in the hours this test skips: an answer racing the
+	// clock would make the connection look dead.
+	o.PingInterval = 100 * time.Hour
+	lb := testkit.NewLogBuffer()
+	o.Logger = lb.Logger()
+	r := start(t, o)
+	r.m.SetChannels([]string{"ghost"})
+	testkit.WaitChat(t, srv, "JOIN #ghost", func(s *irctest.Server) bool { return joinsOf(s, "ghost") == 1 })
+	clk.Advance(time.Hour)
+	r.ev.waitEvent(t, EventJoinTimeout, "ghost", 1)
+	clk.Advance(time.Hour)
+	testkit.WaitChat(t, srv, "JOIN #ghost retried", func(s *irctest.Server) bool { return joinsOf(s, "ghost") == 2 })
+
+	srv.Drop()
+	lb.WaitContains(t, "connection lost, reconnecting")
+	if got := srv.Connections(); got != 1 {
+		t.Fatalf("connections = %d before the clock reached the backoff, want 1", got)
+	}
+	clk.Advance(time.Hour)
+	testkit.WaitChat(t, srv, "a second login", func(s *irctest.Server) bool { return s.Logins() == 2 })
+}

@@ -59,9 +59,10 @@ type Options struct {
 	// Logger receives the manager's logs under component=irc. The zero
 	// value discards them.
 	Logger zerolog.Logger
-	// Now is the clock of the JOIN limiter and of channel timestamps
-	// (default time.Now). Connection timeouts use real timers.
-	Now func() time.Time
+	// Clock is the time every timeout, retry and rate limit is measured on
+	// (default the wall clock); tests pass a fake one. See Clock for the
+	// socket deadlines that stay on the real clock.
+	Clock Clock
 	// OnEvent, if set, is called from the manager goroutine; it must not
 	// block.
 	OnEvent func(Event)
@@ -92,8 +93,8 @@ func (o Options) withDefaults() Options {
 	setDur(&o.WelcomeTimeout, 20*time.Second)
 	setDur(&o.WriteTimeout, 10*time.Second)
 	setDur(&o.ShutdownTimeout, 1500*time.Millisecond)
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = realClock{}
 	}
 	if o.OnEvent == nil {
 		o.OnEvent = func(Event) {}

@@ -76,11 +76,20 @@ func (b *LogBuffer) WaitContains(tb testing.TB, s string) {
 }
 
 // Clock is a fake time source. Sleep advances it instead of waiting, so
-// backoff and rate-limit waits cost no real time; Sleeps records them.
+// backoff and rate-limit waits cost no real time; Sleeps records them. At
+// gives code that waits on timers (a select loop) a channel that Advance or
+// Sleep fires.
 type Clock struct {
 	mu     sync.Mutex
 	now    time.Time
 	sleeps []time.Duration
+	timers []clockTimer
+}
+
+// clockTimer is a channel from At waiting for the clock to reach at.
+type clockTimer struct {
+	at time.Time
+	c  chan time.Time
 }
 
 // NewClock returns a Clock at a fixed instant (November 2023).
@@ -93,11 +102,12 @@ func (c *Clock) Now() time.Time {
 	return c.now
 }
 
-// Advance moves the clock forward by d.
+// Advance moves the clock forward by d, firing the At channels it reaches.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+	c.fire()
 }
 
 // Sleep records d, advances the clock by d and returns ctx.Err().
@@ -105,8 +115,39 @@ func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 	c.mu.Lock()
 	c.sleeps = append(c.sleeps, d)
 	c.now = c.now.Add(d)
+	c.fire()
 	c.mu.Unlock()
 	return ctx.Err()
+}
+
+// At returns a channel that receives the clock's time once the clock has
+// reached t: at once if it has already. The deadline is absolute, so a
+// caller that computed it before another goroutine advanced the clock still
+// wakes.
+func (c *Clock) At(t time.Time) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.now.Before(t) {
+		ch <- c.now
+		return ch
+	}
+	c.timers = append(c.timers, clockTimer{at: t, c: ch})
+	return ch
+}
+
+// fire delivers the At channels whose time has come; c.mu must be held.
+func (c *Clock) fire() {
+	kept := c.timers[:0]
+	for _, t := range c.timers {
+		if c.now.Before(t.at) {
+			kept = append(kept, t)
+			continue
+		}
+		t.c <- c.now
+	}
+	clear(c.timers[len(kept):])
+	c.timers = kept
 }
 
 // Sleeps returns the durations Sleep was called with, in order.

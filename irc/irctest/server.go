@@ -6,6 +6,10 @@
 // limit. Control methods are safe for concurrent use; Wait lets tests wait
 // for a condition without sleeping.
 //
+// The server runs on the real clock, as Twitch does: its JOIN rate limit
+// and FloodAt's rate are measured in real time, whatever clock the client
+// under test uses.
+//
 // The package does not import "testing", so the daemon's --demo mode can use
 // it.
 package irctest
