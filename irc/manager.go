@@ -199,6 +199,9 @@ func (m *Manager) endSession(connectedAt time.Time, err error) {
 // session runs one connection until it fails or ctx ends. connectedAt is
 // when it was welcomed (zero if never); err is nil only on cancellation.
 func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error) {
+	// One deadline for dial, login and welcome. The dial's copy of it is a
+	// socket deadline, so on the real clock.
+	welcomeBy := m.o.Clock.Now().Add(m.o.WelcomeTimeout)
 	dctx, cancel := context.WithTimeout(ctx, m.o.WelcomeTimeout)
 	c, err := m.dial(dctx, m.o, m.log)
 	cancel()
@@ -223,7 +226,6 @@ func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error
 		}
 	}
 
-	welcomeBy := m.o.Clock.Now().Add(m.o.WelcomeTimeout)
 	var p pinger
 	var wakeAt time.Time
 	var wakeC <-chan time.Time

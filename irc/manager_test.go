@@ -1,12 +1,15 @@
 package irc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/farmd/farmd/internal/testkit"
 	"github.com/farmd/farmd/irc/irctest"
@@ -590,4 +593,32 @@ func TestTimersUseInjectedClock(t *testing.T) {
 	}
 	clk.Advance(time.Hour)
 	testkit.WaitChat(t, srv, "a second login", func(s *irctest.Server) bool { return s.Logins() == 2 })
+}
+
+// TestWelcomeTimeoutCoversDial: WelcomeTimeout bounds the whole attempt,
+// dial and login included, so a slow dial leaves the welcome wait only what
+// is left of it.
+func TestWelcomeTimeoutCoversDial(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	srv.SetNoWelcome(true)
+	clk := testkit.NewClock()
+	o := fastOptions(srv)
+	o.Clock = clk
+	o.WelcomeTimeout = time.Minute
+	o.PingInterval = time.Hour
+	o.BackoffMin, o.BackoffMax = time.Hour, time.Hour
+	lb := testkit.NewLogBuffer()
+	o.Logger = lb.Logger()
+	m := New(o)
+	m.dial = func(ctx context.Context, o Options, log zerolog.Logger) (*conn, error) {
+		clk.Advance(45 * time.Second) // a slow TLS handshake
+		return dial(ctx, o, log)
+	}
+	startManager(t, m)
+	testkit.WaitChat(t, srv, "NICK", func(s *irctest.Server) bool { return countLines(s, "NICK "+testUser) == 1 })
+	clk.Advance(30 * time.Second) // 75 s since the attempt began
+	lb.WaitContains(t, "connection attempt failed, reconnecting")
+	if !strings.Contains(lb.String(), "no welcome (001) from server within 1m0s") {
+		t.Fatalf("attempt did not fail for want of a welcome:\n%s", testkit.Tail(lb.String(), 5))
+	}
 }
