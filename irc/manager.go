@@ -28,19 +28,6 @@ var (
 	errPongTimeout = errors.New("no answer to PING")
 )
 
-// chanState is the manager's view of one wanted channel.
-type chanState struct {
-	state  ChannelState
-	since  time.Time
-	reason string
-	// sent is true when a JOIN of the channel went out on the current
-	// connection, so leaving it needs a PART.
-	sent    bool
-	sentAt  time.Time
-	retryAt time.Time
-	retry   backoff.Backoff
-}
-
 // Manager keeps the account in the wanted channels. Create it with New,
 // start it with Run; SetChannels and Status may be called from any
 // goroutine, before or during Run.
@@ -182,11 +169,8 @@ func (m *Manager) sleep(ctx context.Context, d time.Duration) bool {
 // endSession records a connection's end: its channels must be joined again.
 func (m *Manager) endSession(connectedAt time.Time, err error) {
 	now := m.o.Clock.Now()
-	for _, st := range m.chans {
-		st.sent = false
-		if st.state == StateJoined || st.state == StateJoining {
-			st.state, st.since, st.reason = StateWaiting, now, "not connected"
-		}
+	for name := range m.chans {
+		m.move(name, evConnLost, now, inbound{})
 	}
 	if m.connected {
 		m.connected, m.connSince = false, now
@@ -341,20 +325,10 @@ func (m *Manager) handle(c *conn, in inbound, connectedAt *time.Time) error {
 		m.emit(Event{Kind: EventConnected})
 		return m.reconcile(c)
 	case inJoin:
-		st := m.chans[in.channel]
-		if st == nil || !st.sent || st.state == StateJoined || st.state == StateUnavailable {
-			return nil
-		}
-		st.state, st.since, st.reason = StateJoined, now, ""
-		st.retry.Reset()
-		m.log.Info().Str("channel", in.channel).Msg("joined")
-		m.emit(Event{Kind: EventJoined, Channel: in.channel})
+		m.move(in.channel, evJoinEchoed, now, in)
 	case inPart:
 		m.emit(Event{Kind: EventParted, Channel: in.channel})
-		if st := m.chans[in.channel]; st != nil && st.state == StateJoined {
-			// The server took us out of a channel we want: join again.
-			st.state, st.since, st.reason, st.sent = StateWaiting, now, "parted by server", false
-			m.log.Warn().Str("channel", in.channel).Msg("parted by server, joining again")
+		if m.move(in.channel, evPartedByServer, now, in) {
 			return m.reconcile(c)
 		}
 	case inNotice:
@@ -372,18 +346,9 @@ func (m *Manager) notice(in inbound, now time.Time) error {
 		m.log.Debug().Str("msg_id", in.msgID).Str("text", in.text).Msg("server notice")
 		return nil
 	}
-	st := m.chans[in.channel]
-	if st == nil || !isUnavailable(in.msgID) {
+	if !isUnavailable(in.msgID) || !m.move(in.channel, evRefused, now, in) {
 		m.log.Debug().Str("channel", in.channel).Str("msg_id", in.msgID).Str("text", in.text).Msg("channel notice")
-		return nil
 	}
-	if st.state == StateUnavailable {
-		return nil
-	}
-	st.state, st.since, st.reason = StateUnavailable, now, in.msgID
-	m.log.Warn().Str("channel", in.channel).Str("msg_id", in.msgID).Str("text", in.text).
-		Msg("channel unavailable, not trying it again until it is wanted anew")
-	m.emit(Event{Kind: EventUnavailable, Channel: in.channel, Reason: in.msgID})
 	return nil
 }
 
@@ -411,16 +376,11 @@ func (m *Manager) applyWanted() {
 		}
 		m.wanted = append(m.wanted, name)
 		m.wantedSet[name] = true
-		if m.chans[name] == nil {
-			m.chans[name] = &chanState{
-				state: StateWaiting, since: now, reason: "not joined yet",
-				retry: backoff.Backoff{Min: m.o.JoinTimeout, Max: m.o.JoinRetryMax},
-			}
-		}
+		m.move(name, evWanted, now, inbound{})
 	}
 	for name, st := range m.chans {
 		if !m.wantedSet[name] && !st.sent {
-			delete(m.chans, name)
+			m.move(name, evUnwanted, now, inbound{})
 		}
 	}
 }
@@ -445,15 +405,7 @@ func validChannel(name string) bool {
 func (m *Manager) reconcile(c *conn) error {
 	now := m.o.Clock.Now()
 	for _, name := range m.wanted {
-		st := m.chans[name]
-		if st.state != StateJoining || now.Before(st.sentAt.Add(m.o.JoinTimeout)) {
-			continue
-		}
-		d := st.retry.Next()
-		st.state, st.since, st.reason, st.retryAt = StateRetrying, now, "join not confirmed", now.Add(d)
-		m.log.Warn().Str("channel", name).Dur("timeout", m.o.JoinTimeout).Dur("retry_in", d).
-			Msg("join not confirmed, retrying later")
-		m.emit(Event{Kind: EventJoinTimeout, Channel: name})
+		m.move(name, evJoinTimedOut, now, inbound{})
 	}
 
 	var parts []string
@@ -461,11 +413,10 @@ func (m *Manager) reconcile(c *conn) error {
 		if m.wantedSet[name] {
 			continue
 		}
-		// A channel Twitch refused was never joined: nothing to leave.
-		if st.sent && st.state != StateUnavailable {
+		if st.sent {
 			parts = append(parts, name)
 		}
-		delete(m.chans, name)
+		m.move(name, evUnwanted, now, inbound{})
 	}
 	if err := m.send(c, "PART", parts); err != nil {
 		return err
@@ -478,15 +429,11 @@ func (m *Manager) reconcile(c *conn) error {
 	avail := m.limiter.Available(now)
 	var joins []string
 	for _, name := range m.wanted {
-		st := m.chans[name]
-		switch {
-		case st.state == StateWaiting:
-		case st.state == StateRetrying && !now.Before(st.retryAt):
-		default:
+		if !m.chans[name].joinDue(now) {
 			continue
 		}
 		if len(joins) >= avail {
-			st.state, st.reason = StateWaiting, "join rate limit"
+			m.move(name, evRateLimited, now, inbound{})
 			continue
 		}
 		joins = append(joins, name)
@@ -496,8 +443,7 @@ func (m *Manager) reconcile(c *conn) error {
 	}
 	m.limiter.Take(now, len(joins))
 	for _, name := range joins {
-		st := m.chans[name]
-		st.state, st.since, st.reason, st.sent, st.sentAt = StateJoining, now, "", true, now
+		m.move(name, evJoinSent, now, inbound{})
 	}
 	m.counters.JoinsSent += int64(len(joins))
 	return m.send(c, "JOIN", joins)

@@ -622,3 +622,40 @@ func TestWelcomeTimeoutCoversDial(t *testing.T) {
 		t.Fatalf("attempt did not fail for want of a welcome:\n%s", testkit.Tail(lb.String(), 5))
 	}
 }
+
+// TestShutdownSkipsRefusedChannels: a channel Twitch refused was never
+// joined, so shutdown has nothing to PART there, just as leaving it while
+// running has not.
+func TestShutdownSkipsRefusedChannels(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	srv.SetNotice("gone", "msg_channel_suspended", "This channel has been suspended.")
+	r := start(t, fastOptions(srv))
+	r.m.SetChannels([]string{"gone", "alpha"})
+	r.ev.waitEvent(t, EventUnavailable, "gone", 1)
+	r.ev.waitEvent(t, EventJoined, "alpha", 1)
+	if err := r.stop(t); err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+	if n := countLines(srv, "PART #gone"); n != 0 {
+		t.Fatalf("PART #gone sent %d times at shutdown, want 0; received %q", n, srv.Received())
+	}
+	if n := countLines(srv, "PART #alpha"); n != 1 {
+		t.Fatalf("PART #alpha sent %d times at shutdown, want 1", n)
+	}
+}
+
+// TestPartUsesNormalisedName: a channel wanted as "#Alpha" is joined and
+// left as "alpha", the one form Twitch knows, so the PART matches the JOIN.
+func TestPartUsesNormalisedName(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	r := start(t, fastOptions(srv))
+	r.m.SetChannels([]string{" #Alpha "})
+	r.ev.waitEvent(t, EventJoined, "alpha", 1)
+	r.m.SetChannels(nil)
+	r.ev.waitEvent(t, EventParted, "alpha", 1)
+	for _, want := range []string{"JOIN #alpha", "PART #alpha"} {
+		if n := countLines(srv, want); n != 1 {
+			t.Fatalf("%q received %d times, want 1; received %q", want, n, srv.Received())
+		}
+	}
+}
