@@ -32,16 +32,19 @@ type conn struct {
 	wg      sync.WaitGroup
 	once    sync.Once
 
-	// lastRecv is when the last line arrived (UnixNano, real clock), for
-	// client-side liveness.
+	// clock is the manager's; lastRecv is when the last line arrived on it
+	// (UnixNano) and recvd how many lines have, for client-side liveness.
+	clock    Clock
 	lastRecv atomic.Int64
+	recvd    atomic.Int64
 
 	writeTimeout time.Duration
 	mu           sync.Mutex // guards limit and the write deadline
-	limit        time.Time  // if set, no write deadline goes past it
+	limit        time.Time  // if set, no socket deadline goes past it (real clock)
 }
 
-// dial connects to o.Address within ctx.
+// dial connects to o.Address within ctx. ctx's deadline is a socket
+// deadline, on the real clock.
 func dial(ctx context.Context, o Options, log zerolog.Logger) (*conn, error) {
 	d := &net.Dialer{KeepAlive: 30 * time.Second}
 	var nc net.Conn
@@ -63,17 +66,19 @@ func dial(ctx context.Context, o Options, log zerolog.Logger) (*conn, error) {
 		nc:           nc,
 		log:          log,
 		user:         o.Username,
+		clock:        o.Clock,
 		in:           make(chan inbound, 64),
 		closing:      make(chan struct{}),
 		writeTimeout: o.WriteTimeout,
 	}
-	c.lastRecv.Store(time.Now().UnixNano())
+	c.lastRecv.Store(o.Clock.Now().UnixNano())
 	c.wg.Add(1)
 	go c.readLoop()
 	return c, nil
 }
 
-// write sends one line (CR LF appended) with a write deadline.
+// write sends one line (CR LF appended) with a write deadline, on the real
+// clock because the kernel enforces it.
 func (c *conn) write(line string) error {
 	if c.log.GetLevel() <= zerolog.DebugLevel {
 		c.log.Debug().Str("line", redact(line)).Msg("send")
@@ -94,15 +99,22 @@ func (c *conn) write(line string) error {
 	return nil
 }
 
-// shorten makes every write, pending or future, give up by deadline: on
-// shutdown an unresponsive server must not hold Run.
+// shorten makes every read and write, pending or future, give up by
+// deadline (real clock): on shutdown an unresponsive server must not hold
+// Run, and the reader's timeout ends the wait for PART echoes.
 func (c *conn) shorten(deadline time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.limit.IsZero() || deadline.Before(c.limit) {
 		c.limit = deadline
-		_ = c.nc.SetWriteDeadline(deadline)
+		_ = c.nc.SetDeadline(deadline)
 	}
+}
+
+// lastLine returns when the last line arrived and how many have, on c's
+// clock.
+func (c *conn) lastLine() (time.Time, int64) {
+	return time.Unix(0, c.lastRecv.Load()), c.recvd.Load()
 }
 
 // close closes the connection and waits for the reader to stop.
@@ -154,7 +166,8 @@ func (c *conn) readLoop() {
 				continue
 			}
 		}
-		c.lastRecv.Store(time.Now().UnixNano())
+		c.lastRecv.Store(c.clock.Now().UnixNano())
+		c.recvd.Add(1)
 		line = trimCRLF(line)
 		msg, ok := parseLine(line, c.user)
 		if !ok {

@@ -24,19 +24,21 @@
 // So this package owns the connection: dialling with a context (optionally
 // TLS), one reader goroutine, serialised writes with deadlines, PING/PONG and
 // client-side liveness, and reconnection with exponential backoff and jitter.
-// From go-twitch-irc it uses what is sound: twitch.ParseMessage with its typed
-// messages (*twitch.NoticeMessage and its MsgID, *twitch.UserJoinMessage,
-// *twitch.UserPartMessage) and its capability constants. Only lines farmd acts
+// From go-twitch-irc it uses what is sound: twitchirc.ParseMessage with its typed
+// messages (*twitchirc.NoticeMessage and its MsgID, *twitchirc.UserJoinMessage,
+// *twitchirc.UserPartMessage) and its capability constants. Only lines farmd acts
 // on are fully parsed; PRIVMSG, USERNOTICE, CLEARCHAT and the rest are
 // recognised by their command word and dropped without allocating, so a chat
 // flood costs little CPU. PING payloads are taken verbatim rather than through
-// twitch.PingMessage, which keeps only the first word.
+// twitchirc.PingMessage, which keeps only the first word.
 //
 // # Goroutines
 //
 // Run is the manager goroutine: it alone owns the wanted set, the per-channel
 // state, the JOIN limiter, the backoff and every timer, and it alone writes to
-// the connection, so writes are serialised without a writer goroutine. Each
+// the connection, so writes are serialised without a writer goroutine. Its
+// loop waits on one wake-up at the earliest deadline it keeps, measured on
+// Options.Clock; only socket deadlines are on the real clock. Each
 // connection has one reader goroutine that reads bounded lines, classifies
 // them and hands the few that matter to the manager over a channel (as soju's
 // user.events does). The reader is stopped and waited for before the next

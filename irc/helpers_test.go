@@ -1,7 +1,6 @@
 package irc
 
 import (
-	"bytes"
 	"context"
 	"slices"
 	"strings"
@@ -9,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
+	"github.com/farmd/farmd/internal/testkit"
 	"github.com/farmd/farmd/irc/irctest"
 )
 
@@ -20,9 +19,6 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 const (
 	testUser  = "farmbot"
 	testToken = "s3cr3ttoken0123456789"
-	// waitFor bounds every wait; it is a guard against hanging, not a
-	// timing assertion.
-	waitFor = 10 * time.Second
 )
 
 // newServer starts an irctest server that accepts testUser/testToken.
@@ -103,7 +99,7 @@ func countEvents(list []Event, kind EventKind, channel string) int {
 // waitEvent waits until at least n events of kind for channel were seen.
 func (e *events) waitEvent(tb testing.TB, kind EventKind, channel string, n int) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.WaitMax)
 	defer cancel()
 	for {
 		list, ch := e.snapshot()
@@ -156,8 +152,8 @@ func (r *running) stop(tb testing.TB) error {
 		r.cancel()
 		select {
 		case r.err = <-r.done:
-		case <-time.After(waitFor):
-			tb.Fatalf("Run did not return within %s of cancel", waitFor)
+		case <-time.After(testkit.WaitMax):
+			tb.Fatalf("Run did not return within %s of cancel", testkit.WaitMax)
 		}
 	})
 	return r.err
@@ -170,23 +166,9 @@ func (r *running) result(tb testing.TB) error {
 	case err := <-r.done:
 		r.once.Do(func() { r.cancel(); r.err = err })
 		return err
-	case <-time.After(waitFor):
-		tb.Fatalf("Run did not return within %s", waitFor)
+	case <-time.After(testkit.WaitMax):
+		tb.Fatalf("Run did not return within %s", testkit.WaitMax)
 		return nil
-	}
-}
-
-// waitServer waits until cond holds for srv.
-func waitServer(tb testing.TB, srv *irctest.Server, what string, cond func(*irctest.Server) bool) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	if err := srv.Wait(ctx, cond); err != nil {
-		got := srv.Received()
-		if len(got) > 20 {
-			got = got[len(got)-20:]
-		}
-		tb.Fatalf("waiting for %s: %v (last lines received: %q)", what, err, got)
 	}
 }
 
@@ -224,51 +206,6 @@ func joinsOf(srv *irctest.Server, channel string) int {
 // indexOf returns the index of the first received line with prefix, or -1.
 func indexOf(lines []string, prefix string) int {
 	return slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, prefix) })
-}
-
-// logBuffer is a concurrency-safe log sink that signals every write.
-type logBuffer struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{}
-}
-
-func newLogBuffer() *logBuffer { return &logBuffer{changed: make(chan struct{})} }
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	close(b.changed)
-	b.changed = make(chan struct{})
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() zerolog.Logger { return zerolog.New(b).Level(zerolog.DebugLevel) }
-
-// waitContains waits until the log contains s.
-func (b *logBuffer) waitContains(tb testing.TB, s string) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	for {
-		b.mu.Lock()
-		ok, ch := strings.Contains(b.buf.String(), s), b.changed
-		b.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			tb.Fatalf("log never contained %q:\n%s", s, b.String())
-		}
-	}
 }
 
 // channelState returns the state of channel in m's Status.

@@ -3,7 +3,7 @@ package irc
 import (
 	"testing"
 
-	twitch "github.com/gempir/go-twitch-irc/v4"
+	twitchirc "github.com/gempir/go-twitch-irc/v4"
 )
 
 // benchPrivmsg is a chat line as Twitch sends it with twitch.tv/tags.
@@ -35,7 +35,7 @@ func BenchmarkClassifyLine(b *testing.B) {
 		b.Run("go-twitch-irc/"+tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, ok := twitch.ParseMessage(tc.line).(*twitch.PrivateMessage); !ok {
+				if _, ok := twitchirc.ParseMessage(tc.line).(*twitchirc.PrivateMessage); !ok {
 					b.Fatal("not parsed as a PRIVMSG")
 				}
 			}

@@ -2,9 +2,10 @@ package irc
 
 import (
 	"bytes"
-	"strings"
 
-	twitch "github.com/gempir/go-twitch-irc/v4"
+	twitchirc "github.com/gempir/go-twitch-irc/v4"
+
+	"github.com/farmd/farmd/twitch"
 )
 
 // inboundKind is what a line received from the server means to farmd.
@@ -100,19 +101,19 @@ func parseTyped(line, username string) (in inbound, ok bool) {
 			in, ok = inbound{}, false
 		}
 	}()
-	switch m := twitch.ParseMessage(line).(type) {
-	case *twitch.UserJoinMessage:
-		if m.Channel == "" || !strings.EqualFold(m.User, username) {
+	switch m := twitchirc.ParseMessage(line).(type) {
+	case *twitchirc.UserJoinMessage:
+		if m.Channel == "" || twitch.NormalizeLogin(m.User) != username {
 			return inbound{}, false
 		}
-		return inbound{kind: inJoin, channel: strings.ToLower(m.Channel)}, true
-	case *twitch.UserPartMessage:
-		if m.Channel == "" || !strings.EqualFold(m.User, username) {
+		return inbound{kind: inJoin, channel: twitch.NormalizeLogin(m.Channel)}, true
+	case *twitchirc.UserPartMessage:
+		if m.Channel == "" || twitch.NormalizeLogin(m.User) != username {
 			return inbound{}, false
 		}
-		return inbound{kind: inPart, channel: strings.ToLower(m.Channel)}, true
-	case *twitch.NoticeMessage:
-		return inbound{kind: inNotice, channel: strings.ToLower(m.Channel), text: m.Message, msgID: m.MsgID}, true
+		return inbound{kind: inPart, channel: twitch.NormalizeLogin(m.Channel)}, true
+	case *twitchirc.NoticeMessage:
+		return inbound{kind: inNotice, channel: twitch.NormalizeLogin(m.Channel), text: m.Message, msgID: m.MsgID}, true
 	default:
 		return inbound{}, false
 	}

@@ -9,11 +9,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	twitch "github.com/gempir/go-twitch-irc/v4"
+	twitchirc "github.com/gempir/go-twitch-irc/v4"
 	"github.com/rs/zerolog"
 
 	"github.com/farmd/farmd/backoff"
 	"github.com/farmd/farmd/presence"
+	"github.com/farmd/farmd/twitch"
 )
 
 var _ presence.Chat = (*Manager)(nil)
@@ -26,19 +27,6 @@ var (
 	errReconnect   = errors.New("server asked to reconnect")
 	errPongTimeout = errors.New("no answer to PING")
 )
-
-// chanState is the manager's view of one wanted channel.
-type chanState struct {
-	state  ChannelState
-	since  time.Time
-	reason string
-	// sent is true when a JOIN of the channel went out on the current
-	// connection, so leaving it needs a PART.
-	sent    bool
-	sentAt  time.Time
-	retryAt time.Time
-	retry   backoff.Backoff
-}
 
 // Manager keeps the account in the wanted channels. Create it with New,
 // start it with Run; SetChannels and Status may be called from any
@@ -66,6 +54,10 @@ type Manager struct {
 	connSince time.Time
 	counters  Status
 
+	// dial opens a connection; tests replace it to make a dial take time
+	// on a fake clock.
+	dial func(context.Context, Options, zerolog.Logger) (*conn, error)
+
 	// outbox holds events until the Status they change is published, so
 	// an OnEvent callback that reads Status sees the change.
 	outbox []Event
@@ -87,8 +79,9 @@ func New(o Options) *Manager {
 		// arrive, and network jitter can bring two batches closer.
 		limiter: NewJoinLimiter(o.JoinLimit, o.JoinWindow+o.JoinWindow/10),
 		backoff: backoff.Backoff{Min: o.BackoffMin, Max: o.BackoffMax, Jitter: 0.3},
+		dial:    dial,
 	}
-	m.connSince = o.Now()
+	m.connSince = o.Clock.Now()
 	return m
 }
 
@@ -141,7 +134,7 @@ func (m *Manager) Run(ctx context.Context) error {
 			m.log.Error().Err(err).Msg("login rejected, not reconnecting")
 			return err
 		}
-		if !connectedAt.IsZero() && m.o.Now().Sub(connectedAt) >= m.o.HealthyAfter {
+		if !connectedAt.IsZero() && m.o.Clock.Now().Sub(connectedAt) >= m.o.HealthyAfter {
 			m.backoff.Reset()
 		}
 		d := m.backoff.Next()
@@ -156,15 +149,15 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 }
 
-// sleep waits d, taking SetChannels updates meanwhile; false if ctx ended.
+// sleep waits d on the clock, taking SetChannels updates meanwhile; false
+// if ctx ended.
 func (m *Manager) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
+	done := m.o.Clock.At(m.o.Clock.Now().Add(d))
 	for {
 		select {
 		case <-ctx.Done():
 			return false
-		case <-t.C:
+		case <-done:
 			return true
 		case <-m.wake:
 			m.applyWanted()
@@ -175,12 +168,9 @@ func (m *Manager) sleep(ctx context.Context, d time.Duration) bool {
 
 // endSession records a connection's end: its channels must be joined again.
 func (m *Manager) endSession(connectedAt time.Time, err error) {
-	now := m.o.Now()
-	for _, st := range m.chans {
-		st.sent = false
-		if st.state == StateJoined || st.state == StateJoining {
-			st.state, st.since, st.reason = StateWaiting, now, "not connected"
-		}
+	now := m.o.Clock.Now()
+	for name := range m.chans {
+		m.move(name, evConnLost, now, inbound{})
 	}
 	if m.connected {
 		m.connected, m.connSince = false, now
@@ -193,8 +183,11 @@ func (m *Manager) endSession(connectedAt time.Time, err error) {
 // session runs one connection until it fails or ctx ends. connectedAt is
 // when it was welcomed (zero if never); err is nil only on cancellation.
 func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error) {
+	// One deadline for dial, login and welcome. The dial's copy of it is a
+	// socket deadline, so on the real clock.
+	welcomeBy := m.o.Clock.Now().Add(m.o.WelcomeTimeout)
 	dctx, cancel := context.WithTimeout(ctx, m.o.WelcomeTimeout)
-	c, err := dial(dctx, m.o, m.log)
+	c, err := m.dial(dctx, m.o, m.log)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -203,12 +196,13 @@ func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error
 		return time.Time{}, fmt.Errorf("connect to %s: %w", m.o.Address, err)
 	}
 	defer c.close()
+	// Socket deadlines, so on the real clock.
 	stop := context.AfterFunc(ctx, func() { c.shorten(time.Now().Add(m.o.ShutdownTimeout)) })
 	defer stop()
 
 	for _, l := range []string{
-		"CAP REQ :" + twitch.TagsCapability + " " + twitch.CommandsCapability,
-		"PASS oauth:" + m.o.Token,
+		"CAP REQ :" + twitchirc.TagsCapability + " " + twitchirc.CommandsCapability,
+		"PASS " + twitch.ChatPassword(m.o.Token),
 		"NICK " + m.o.Username,
 	} {
 		if err := c.write(l); err != nil {
@@ -216,19 +210,36 @@ func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error
 		}
 	}
 
-	welcome := time.NewTimer(m.o.WelcomeTimeout)
-	defer welcome.Stop()
-	idle := time.NewTimer(m.o.PingInterval)
-	defer idle.Stop()
-	pong := time.NewTimer(0)
-	pong.Stop()
-	defer pong.Stop()
-	joinT := time.NewTimer(0)
-	joinT.Stop()
-	defer joinT.Stop()
-	var pingSent time.Time
-
+	var p pinger
+	var wakeAt time.Time
+	var wakeC <-chan time.Time
 	for {
+		now := m.o.Clock.Now()
+		if connectedAt.IsZero() && !now.Before(welcomeBy) {
+			return connectedAt, fmt.Errorf("no welcome (001) from server within %s", m.o.WelcomeTimeout)
+		}
+		if err := p.check(c, now, m.o.PingInterval, m.o.PongTimeout); err != nil {
+			return connectedAt, err
+		}
+		next := p.next(c, m.o.PingInterval, m.o.PongTimeout)
+		if connectedAt.IsZero() {
+			next = earliest(next, welcomeBy)
+		} else if at, ok := m.nextJoinWork(now); ok {
+			if !now.Before(at) {
+				if err := m.reconcile(c); err != nil {
+					return connectedAt, err
+				}
+				at, ok = m.nextJoinWork(now)
+			}
+			if ok {
+				next = earliest(next, at)
+			}
+		}
+		m.publish()
+		if !next.Equal(wakeAt) || wakeC == nil {
+			wakeAt, wakeC = next, m.o.Clock.At(next)
+		}
+
 		select {
 		case <-ctx.Done():
 			m.shutdown(c)
@@ -237,9 +248,6 @@ func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error
 			if err := m.handle(c, in, &connectedAt); err != nil {
 				return connectedAt, err
 			}
-			if in.kind == inWelcome {
-				welcome.Stop()
-			}
 		case <-m.wake:
 			m.applyWanted()
 			if !connectedAt.IsZero() {
@@ -247,46 +255,58 @@ func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error
 					return connectedAt, err
 				}
 			}
-		case <-welcome.C:
-			return connectedAt, fmt.Errorf("no welcome (001) from server within %s", m.o.WelcomeTimeout)
-		case <-idle.C:
-			since := time.Since(time.Unix(0, c.lastRecv.Load()))
-			if since < m.o.PingInterval {
-				idle.Reset(m.o.PingInterval - since)
-				break
-			}
-			// Taken before the write: on a fast link the answer can
-			// arrive before Write returns.
-			pingSent = time.Now()
-			if err := c.write("PING :farmd"); err != nil {
-				return connectedAt, err
-			}
-			pong.Reset(m.o.PongTimeout)
-		case <-pong.C:
-			last := time.Unix(0, c.lastRecv.Load())
-			if !last.After(pingSent) {
-				return connectedAt, fmt.Errorf("%w within %s", errPongTimeout, m.o.PongTimeout)
-			}
-			idle.Reset(max(m.o.PingInterval-time.Since(last), 0))
-		case <-joinT.C:
-			if err := m.reconcile(c); err != nil {
-				return connectedAt, err
-			}
-		}
-		m.publish()
-		if !connectedAt.IsZero() {
-			if at, ok := m.nextJoinWork(); ok {
-				joinT.Reset(max(at.Sub(m.o.Now()), 0))
-			} else {
-				joinT.Stop()
-			}
+		case <-wakeC:
+			wakeC = nil
 		}
 	}
 }
 
+// earliest returns the earlier of a and b.
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// pinger is the client side of liveness: after PingInterval without a line
+// from the server it sends PING, and a connection that then stays silent
+// for PongTimeout is dead. Any line counts as an answer.
+type pinger struct {
+	sentAt   time.Time // when the unanswered PING went out; zero if none
+	recvdAt0 int64     // the line count when it went out
+}
+
+// check sends a PING that is due, or fails if one went unanswered.
+func (p *pinger) check(c *conn, now time.Time, interval, timeout time.Duration) error {
+	last, recvd := c.lastLine()
+	if !p.sentAt.IsZero() && recvd != p.recvdAt0 {
+		p.sentAt = time.Time{} // answered
+	}
+	switch {
+	case p.sentAt.IsZero() && !now.Before(last.Add(interval)):
+		// Count taken before the write: on a fast link the answer can
+		// arrive before Write returns.
+		p.sentAt, p.recvdAt0 = now, recvd
+		return c.write("PING :farmd")
+	case !p.sentAt.IsZero() && !now.Before(p.sentAt.Add(timeout)):
+		return fmt.Errorf("%w within %s", errPongTimeout, timeout)
+	}
+	return nil
+}
+
+// next returns when check has something to do.
+func (p *pinger) next(c *conn, interval, timeout time.Duration) time.Time {
+	if !p.sentAt.IsZero() {
+		return p.sentAt.Add(timeout)
+	}
+	last, _ := c.lastLine()
+	return last.Add(interval)
+}
+
 // handle acts on one inbound line.
 func (m *Manager) handle(c *conn, in inbound, connectedAt *time.Time) error {
-	now := m.o.Now()
+	now := m.o.Clock.Now()
 	switch in.kind {
 	case inError:
 		return in.err
@@ -305,20 +325,10 @@ func (m *Manager) handle(c *conn, in inbound, connectedAt *time.Time) error {
 		m.emit(Event{Kind: EventConnected})
 		return m.reconcile(c)
 	case inJoin:
-		st := m.chans[in.channel]
-		if st == nil || !st.sent || st.state == StateJoined || st.state == StateUnavailable {
-			return nil
-		}
-		st.state, st.since, st.reason = StateJoined, now, ""
-		st.retry.Reset()
-		m.log.Info().Str("channel", in.channel).Msg("joined")
-		m.emit(Event{Kind: EventJoined, Channel: in.channel})
+		m.move(in.channel, evJoinEchoed, now, in)
 	case inPart:
 		m.emit(Event{Kind: EventParted, Channel: in.channel})
-		if st := m.chans[in.channel]; st != nil && st.state == StateJoined {
-			// The server took us out of a channel we want: join again.
-			st.state, st.since, st.reason, st.sent = StateWaiting, now, "parted by server", false
-			m.log.Warn().Str("channel", in.channel).Msg("parted by server, joining again")
+		if m.move(in.channel, evPartedByServer, now, in) {
 			return m.reconcile(c)
 		}
 	case inNotice:
@@ -336,18 +346,9 @@ func (m *Manager) notice(in inbound, now time.Time) error {
 		m.log.Debug().Str("msg_id", in.msgID).Str("text", in.text).Msg("server notice")
 		return nil
 	}
-	st := m.chans[in.channel]
-	if st == nil || !isUnavailable(in.msgID) {
+	if !isUnavailable(in.msgID) || !m.move(in.channel, evRefused, now, in) {
 		m.log.Debug().Str("channel", in.channel).Str("msg_id", in.msgID).Str("text", in.text).Msg("channel notice")
-		return nil
 	}
-	if st.state == StateUnavailable {
-		return nil
-	}
-	st.state, st.since, st.reason = StateUnavailable, now, in.msgID
-	m.log.Warn().Str("channel", in.channel).Str("msg_id", in.msgID).Str("text", in.text).
-		Msg("channel unavailable, not trying it again until it is wanted anew")
-	m.emit(Event{Kind: EventUnavailable, Channel: in.channel, Reason: in.msgID})
 	return nil
 }
 
@@ -361,11 +362,11 @@ func (m *Manager) applyWanted() {
 	if !ok {
 		return
 	}
-	now := m.o.Now()
+	now := m.o.Clock.Now()
 	m.wanted = m.wanted[:0]
 	m.wantedSet = make(map[string]bool, len(list))
 	for _, raw := range list {
-		name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(raw), "#"))
+		name := twitch.NormalizeLogin(raw)
 		if !validChannel(name) {
 			m.log.Warn().Str("channel", raw).Msg("ignoring invalid channel name")
 			continue
@@ -375,16 +376,11 @@ func (m *Manager) applyWanted() {
 		}
 		m.wanted = append(m.wanted, name)
 		m.wantedSet[name] = true
-		if m.chans[name] == nil {
-			m.chans[name] = &chanState{
-				state: StateWaiting, since: now, reason: "not joined yet",
-				retry: backoff.Backoff{Min: m.o.JoinTimeout, Max: m.o.JoinRetryMax},
-			}
-		}
+		m.move(name, evWanted, now, inbound{})
 	}
 	for name, st := range m.chans {
 		if !m.wantedSet[name] && !st.sent {
-			delete(m.chans, name)
+			m.move(name, evUnwanted, now, inbound{})
 		}
 	}
 }
@@ -407,17 +403,9 @@ func validChannel(name string) bool {
 // timeouts first, then PARTs (so the channel cap is never exceeded), then
 // JOINs in priority order as far as the limiter allows.
 func (m *Manager) reconcile(c *conn) error {
-	now := m.o.Now()
+	now := m.o.Clock.Now()
 	for _, name := range m.wanted {
-		st := m.chans[name]
-		if st.state != StateJoining || now.Before(st.sentAt.Add(m.o.JoinTimeout)) {
-			continue
-		}
-		d := st.retry.Next()
-		st.state, st.since, st.reason, st.retryAt = StateRetrying, now, "join not confirmed", now.Add(d)
-		m.log.Warn().Str("channel", name).Dur("timeout", m.o.JoinTimeout).Dur("retry_in", d).
-			Msg("join not confirmed, retrying later")
-		m.emit(Event{Kind: EventJoinTimeout, Channel: name})
+		m.move(name, evJoinTimedOut, now, inbound{})
 	}
 
 	var parts []string
@@ -425,11 +413,10 @@ func (m *Manager) reconcile(c *conn) error {
 		if m.wantedSet[name] {
 			continue
 		}
-		// A channel Twitch refused was never joined: nothing to leave.
-		if st.sent && st.state != StateUnavailable {
+		if st.sent {
 			parts = append(parts, name)
 		}
-		delete(m.chans, name)
+		m.move(name, evUnwanted, now, inbound{})
 	}
 	if err := m.send(c, "PART", parts); err != nil {
 		return err
@@ -442,15 +429,11 @@ func (m *Manager) reconcile(c *conn) error {
 	avail := m.limiter.Available(now)
 	var joins []string
 	for _, name := range m.wanted {
-		st := m.chans[name]
-		switch {
-		case st.state == StateWaiting:
-		case st.state == StateRetrying && !now.Before(st.retryAt):
-		default:
+		if !m.chans[name].joinDue(now) {
 			continue
 		}
 		if len(joins) >= avail {
-			st.state, st.reason = StateWaiting, "join rate limit"
+			m.move(name, evRateLimited, now, inbound{})
 			continue
 		}
 		joins = append(joins, name)
@@ -460,8 +443,7 @@ func (m *Manager) reconcile(c *conn) error {
 	}
 	m.limiter.Take(now, len(joins))
 	for _, name := range joins {
-		st := m.chans[name]
-		st.state, st.since, st.reason, st.sent, st.sentAt = StateJoining, now, "", true, now
+		m.move(name, evJoinSent, now, inbound{})
 	}
 	m.counters.JoinsSent += int64(len(joins))
 	return m.send(c, "JOIN", joins)
@@ -511,9 +493,10 @@ func batch(cmd string, channels []string) []string {
 	return lines
 }
 
-// nextJoinWork returns when reconcile next has something to do: a JOIN
-// timeout, a retry falling due, or a rate-limited channel getting a slot.
-func (m *Manager) nextJoinWork() (time.Time, bool) {
+// nextJoinWork returns when, from now on, reconcile next has something to
+// do: a JOIN timeout, a retry falling due, or a rate-limited channel getting
+// a slot (now if one is free).
+func (m *Manager) nextJoinWork(now time.Time) (time.Time, bool) {
 	var at time.Time
 	ok := false
 	consider := func(t time.Time) {
@@ -535,16 +518,17 @@ func (m *Manager) nextJoinWork() (time.Time, bool) {
 	}
 	if waiting {
 		// The same for every waiting channel: ask the limiter once.
-		consider(m.limiter.NextFree(m.o.Now()))
+		consider(m.limiter.NextFree(now))
 	}
 	return at, ok
 }
 
 // shutdown PARTs the channels joined on c and waits for the echoes, all
-// within ShutdownTimeout, then lets the caller close c.
+// within ShutdownTimeout, then lets the caller close c. The bound is a
+// socket deadline on the real clock: it bounds how long the process takes
+// to exit, and the reader's timeout at that deadline ends the wait.
 func (m *Manager) shutdown(c *conn) {
-	deadline := time.Now().Add(m.o.ShutdownTimeout)
-	c.shorten(deadline)
+	c.shorten(time.Now().Add(m.o.ShutdownTimeout))
 	var parts []string
 	for _, name := range m.wanted {
 		if st := m.chans[name]; st != nil && st.sent {
@@ -568,21 +552,15 @@ func (m *Manager) shutdown(c *conn) {
 	for _, p := range parts {
 		left[p] = true
 	}
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
 	for len(left) > 0 {
-		select {
-		case in := <-c.in:
-			switch in.kind {
-			case inError:
-				return
-			case inPart:
-				delete(left, in.channel)
-				m.emit(Event{Kind: EventParted, Channel: in.channel})
-			}
-		case <-t.C:
-			m.log.Warn().Int("unconfirmed", len(left)).Msg("shutdown: server did not confirm all parts")
+		in := <-c.in
+		switch in.kind {
+		case inError:
+			m.log.Warn().Err(in.err).Int("unconfirmed", len(left)).Msg("shutdown: server did not confirm all parts")
 			return
+		case inPart:
+			delete(left, in.channel)
+			m.emit(Event{Kind: EventParted, Channel: in.channel})
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package irc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -8,7 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/farmd/farmd/internal/testkit"
 	"github.com/farmd/farmd/irc/irctest"
+	"github.com/farmd/farmd/twitch"
 )
 
 func TestLoginSequence(t *testing.T) {
@@ -57,7 +62,7 @@ func TestNoJoinBeforeWelcome(t *testing.T) {
 	m := New(o) // SetChannels before Run
 	m.SetChannels([]string{"alpha", "#Beta"})
 	rr := startManager(t, m)
-	waitServer(t, srv, "three connection attempts", func(s *irctest.Server) bool { return s.Connections() >= 3 })
+	testkit.WaitChat(t, srv, "three connection attempts", func(s *irctest.Server) bool { return s.Connections() >= 3 })
 	for _, l := range srv.Received() {
 		if strings.HasPrefix(l, "JOIN") {
 			t.Fatalf("received %q before any 001; lines: %q", l, srv.Received())
@@ -67,7 +72,7 @@ func TestNoJoinBeforeWelcome(t *testing.T) {
 		t.Fatalf("beta state = %q, want %q", st.State, StateWaiting)
 	}
 	srv.SetNoWelcome(false)
-	waitServer(t, srv, "alpha and beta joined", joinedAre("alpha", "beta"))
+	testkit.WaitChat(t, srv, "alpha and beta joined", joinedAre("alpha", "beta"))
 	rr.ev.waitEvent(t, EventJoined, "beta", 1)
 	if got := m.Status().ReconnectAttempts; got < 2 {
 		t.Fatalf("ReconnectAttempts = %d, want >= 2", got)
@@ -88,7 +93,7 @@ func TestJoinAndPart(t *testing.T) {
 
 	r.m.SetChannels([]string{"beta", "gamma"})
 	r.ev.waitEvent(t, EventParted, "alpha", 1)
-	waitServer(t, srv, "beta and gamma joined", joinedAre("beta", "gamma"))
+	testkit.WaitChat(t, srv, "beta and gamma joined", joinedAre("beta", "gamma"))
 	r.ev.waitEvent(t, EventJoined, "gamma", 1)
 
 	lines := srv.Received()
@@ -123,7 +128,7 @@ func TestPingIsAnswered(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv.SendPing(tc.payload)
-			waitServer(t, srv, "PONG "+tc.payload, func(s *irctest.Server) bool {
+			testkit.WaitChat(t, srv, "PONG "+tc.payload, func(s *irctest.Server) bool {
 				return slices.Contains(s.Pongs(), tc.payload)
 			})
 		})
@@ -146,7 +151,7 @@ func TestReconnectRejoins(t *testing.T) {
 			r := start(t, fastOptions(srv))
 			chans := []string{"alpha", "beta", "gamma"}
 			r.m.SetChannels(chans)
-			waitServer(t, srv, "all joined", joinedAre(chans...))
+			testkit.WaitChat(t, srv, "all joined", joinedAre(chans...))
 			for _, c := range chans {
 				// The server echoed; wait until the manager has seen it.
 				r.ev.waitEvent(t, EventJoined, c, 1)
@@ -154,8 +159,8 @@ func TestReconnectRejoins(t *testing.T) {
 
 			tc.trigger(srv)
 			r.ev.waitEvent(t, EventDisconnected, "", 1)
-			waitServer(t, srv, "second login", func(s *irctest.Server) bool { return s.Logins() == 2 })
-			waitServer(t, srv, "all joined again", func(s *irctest.Server) bool {
+			testkit.WaitChat(t, srv, "second login", func(s *irctest.Server) bool { return s.Logins() == 2 })
+			testkit.WaitChat(t, srv, "all joined again", func(s *irctest.Server) bool {
 				return slices.Equal(s.Joined(), chans) && joinsOf(s, "gamma") == 2
 			})
 			for _, c := range chans {
@@ -194,8 +199,8 @@ func TestClientPing(t *testing.T) {
 			o := fastOptions(srv)
 			o.PingInterval = 30 * time.Millisecond
 			o.PongTimeout = 30 * time.Millisecond
-			lb := newLogBuffer()
-			o.Logger = lb.logger()
+			lb := testkit.NewLogBuffer()
+			o.Logger = lb.Logger()
 			t.Cleanup(func() {
 				if t.Failed() {
 					t.Log(lb.String())
@@ -203,11 +208,11 @@ func TestClientPing(t *testing.T) {
 			})
 			r := start(t, o)
 			if tc.wantReconnect {
-				waitServer(t, srv, "a reconnect", func(s *irctest.Server) bool { return s.Logins() >= 2 })
+				testkit.WaitChat(t, srv, "a reconnect", func(s *irctest.Server) bool { return s.Logins() >= 2 })
 				r.ev.waitEvent(t, EventDisconnected, "", 1)
 				return
 			}
-			waitServer(t, srv, "three client PINGs", func(s *irctest.Server) bool {
+			testkit.WaitChat(t, srv, "three client PINGs", func(s *irctest.Server) bool {
 				return countLines(s, "PING :farmd") >= 3
 			})
 			if got := srv.Connections(); got != 1 {
@@ -244,7 +249,7 @@ func TestLoginRejected(t *testing.T) {
 			if !strings.Contains(err.Error(), "IRC token was rejected") {
 				t.Fatalf("error %q does not say the IRC token was rejected", err)
 			}
-			if tok := normaliseToken(tc.token); tok != "" && strings.Contains(err.Error(), tok) {
+			if tok := twitch.StripOAuthPrefix(tc.token); tok != "" && strings.Contains(err.Error(), tok) {
 				t.Fatalf("error %q contains the token", err)
 			}
 			if got := srv.Connections(); got != 1 {
@@ -317,7 +322,7 @@ func TestJoinTimeoutRetries(t *testing.T) {
 	r := start(t, o)
 	r.m.SetChannels([]string{"ghost"})
 	r.ev.waitEvent(t, EventJoinTimeout, "ghost", 1)
-	waitServer(t, srv, "a second JOIN #ghost", func(s *irctest.Server) bool { return joinsOf(s, "ghost") >= 2 })
+	testkit.WaitChat(t, srv, "a second JOIN #ghost", func(s *irctest.Server) bool { return joinsOf(s, "ghost") >= 2 })
 	srv.SetSilent("ghost", false)
 	r.ev.waitEvent(t, EventJoined, "ghost", 1)
 	if st, _ := channelState(r.m, "ghost"); st.State != StateJoined {
@@ -352,12 +357,12 @@ func TestJoinRateLimit(t *testing.T) {
 			last := chans[len(chans)-1]
 			r.ev.waitEvent(t, EventConnected, "", 1)
 			r.m.SetChannels(chans)
-			waitServer(t, srv, "all channels joined", joinedAre(chans...))
+			testkit.WaitChat(t, srv, "all channels joined", joinedAre(chans...))
 			r.ev.waitEvent(t, EventJoined, last, 1)
 			wantConns := 1
 			if tc.drop {
 				srv.Drop()
-				waitServer(t, srv, "all channels joined again", func(s *irctest.Server) bool {
+				testkit.WaitChat(t, srv, "all channels joined again", func(s *irctest.Server) bool {
 					return slices.Equal(s.Joined(), chans) && joinsOf(s, last) == 2
 				})
 				r.ev.waitEvent(t, EventJoined, last, 2)
@@ -414,7 +419,7 @@ func TestShutdown(t *testing.T) {
 			o.ShutdownTimeout = 200 * time.Millisecond
 			r := start(t, o)
 			r.m.SetChannels([]string{"alpha", "beta"})
-			waitServer(t, srv, "joined", joinedAre("alpha", "beta"))
+			testkit.WaitChat(t, srv, "joined", joinedAre("alpha", "beta"))
 			srv.SetFrozen(tc.frozen)
 			if err := r.stop(t); err != nil {
 				t.Fatalf("Run = %v, want nil", err)
@@ -431,7 +436,7 @@ func TestShutdown(t *testing.T) {
 			if n := r.ev.count(EventParted, ""); n != wantParted {
 				t.Fatalf("parted events = %d, want %d", n, wantParted)
 			}
-			waitServer(t, srv, "connection closed", joinedAre())
+			testkit.WaitChat(t, srv, "connection closed", joinedAre())
 		})
 	}
 }
@@ -441,30 +446,30 @@ func TestShutdown(t *testing.T) {
 func TestCancelBeforeConnected(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(t *testing.T) (Options, func(*running, *logBuffer))
+		setup func(t *testing.T) (Options, func(*running, *testkit.LogBuffer))
 	}{
-		{"waiting for 001", func(t *testing.T) (Options, func(*running, *logBuffer)) {
+		{"waiting for 001", func(t *testing.T) (Options, func(*running, *testkit.LogBuffer)) {
 			srv := newServer(t, irctest.Options{})
 			srv.SetNoWelcome(true)
 			o := fastOptions(srv)
 			o.WelcomeTimeout = time.Hour
-			return o, func(*running, *logBuffer) {
-				waitServer(t, srv, "NICK", func(s *irctest.Server) bool { return countLines(s, "NICK "+testUser) == 1 })
+			return o, func(*running, *testkit.LogBuffer) {
+				testkit.WaitChat(t, srv, "NICK", func(s *irctest.Server) bool { return countLines(s, "NICK "+testUser) == 1 })
 			}
 		}},
-		{"backing off", func(t *testing.T) (Options, func(*running, *logBuffer)) {
+		{"backing off", func(t *testing.T) (Options, func(*running, *testkit.LogBuffer)) {
 			srv := newServer(t, irctest.Options{})
 			o := fastOptions(srv)
 			srv.Close() // nothing listens there any more
 			o.BackoffMin, o.BackoffMax = time.Hour, time.Hour
-			return o, func(_ *running, lb *logBuffer) { lb.waitContains(t, "reconnecting") }
+			return o, func(_ *running, lb *testkit.LogBuffer) { lb.WaitContains(t, "reconnecting") }
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o, ready := tc.setup(t)
-			lb := newLogBuffer()
-			o.Logger = lb.logger()
+			lb := testkit.NewLogBuffer()
+			o.Logger = lb.Logger()
 			r := start(t, o)
 			ready(r, lb)
 			if err := r.stop(t); err != nil {
@@ -479,14 +484,14 @@ func TestFlood(t *testing.T) {
 	srv := newServer(t, irctest.Options{})
 	r := start(t, fastOptions(srv))
 	r.m.SetChannels([]string{"alpha", "beta"})
-	waitServer(t, srv, "joined", joinedAre("alpha", "beta"))
+	testkit.WaitChat(t, srv, "joined", joinedAre("alpha", "beta"))
 	srv.Flood("alpha", 10000)
 	r.m.SetChannels([]string{"beta", "gamma"})
-	waitServer(t, srv, "beta and gamma", joinedAre("beta", "gamma"))
+	testkit.WaitChat(t, srv, "beta and gamma", joinedAre("beta", "gamma"))
 	r.ev.waitEvent(t, EventJoined, "gamma", 1)
 	r.ev.waitEvent(t, EventParted, "alpha", 1)
 	srv.SendPing("after-flood")
-	waitServer(t, srv, "pong after flood", func(s *irctest.Server) bool { return slices.Contains(s.Pongs(), "after-flood") })
+	testkit.WaitChat(t, srv, "pong after flood", func(s *irctest.Server) bool { return slices.Contains(s.Pongs(), "after-flood") })
 	if c := srv.Connections(); c != 1 {
 		t.Fatalf("connections = %d, want 1", c)
 	}
@@ -505,12 +510,12 @@ func TestHostileLines(t *testing.T) {
 	srv := newServer(t, irctest.Options{})
 	r := start(t, fastOptions(srv))
 	r.m.SetChannels([]string{"alpha"})
-	waitServer(t, srv, "joined", joinedAre("alpha"))
+	testkit.WaitChat(t, srv, "joined", joinedAre("alpha"))
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv.Send(tc.line)
 			srv.SendPing(tc.name)
-			waitServer(t, srv, "pong", func(s *irctest.Server) bool { return slices.Contains(s.Pongs(), tc.name) })
+			testkit.WaitChat(t, srv, "pong", func(s *irctest.Server) bool { return slices.Contains(s.Pongs(), tc.name) })
 			for _, p := range srv.Pongs() {
 				if strings.HasPrefix(p, "BBBB") {
 					t.Fatalf("answered the over-long PING")
@@ -530,13 +535,13 @@ func TestHostileLines(t *testing.T) {
 // rejected login, and looks for the token in every log line and error.
 func TestTokenNeverLogged(t *testing.T) {
 	srv := newServer(t, irctest.Options{})
-	lb := newLogBuffer()
+	lb := testkit.NewLogBuffer()
 	o := fastOptions(srv)
 	o.Token = "oauth:" + testToken
-	o.Logger = lb.logger()
+	o.Logger = lb.Logger()
 	r := start(t, o)
 	r.m.SetChannels([]string{"alpha"})
-	waitServer(t, srv, "joined", joinedAre("alpha"))
+	testkit.WaitChat(t, srv, "joined", joinedAre("alpha"))
 	srv.SetRejectLogin(true)
 	srv.Drop()
 	err := r.result(t)
@@ -554,5 +559,103 @@ func TestTokenNeverLogged(t *testing.T) {
 	}
 	if c := countLines(srv, "PASS oauth:"+testToken); c != 2 {
 		t.Fatalf("server got %d PASS lines with the token, want 2", c)
+	}
+}
+
+// TestTimersUseInjectedClock: JOIN confirmation, JOIN retry and the
+// reconnect backoff are measured on the injected clock, so moving that clock
+// past each deadline acts on it without any real time passing.
+func TestTimersUseInjectedClock(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	srv.SetSilent("ghost", true)
+	clk := testkit.NewClock()
+	o := fastOptions(srv)
+	o.Clock = clk
+	o.JoinTimeout = time.Hour // also the first retry delay
+	o.BackoffMin, o.BackoffMax = time.Hour, time.Hour
+	// No client PING in the hours this test skips: an answer racing the
+	// clock would make the connection look dead.
+	o.PingInterval = 100 * time.Hour
+	lb := testkit.NewLogBuffer()
+	o.Logger = lb.Logger()
+	r := start(t, o)
+	r.m.SetChannels([]string{"ghost"})
+	testkit.WaitChat(t, srv, "JOIN #ghost", func(s *irctest.Server) bool { return joinsOf(s, "ghost") == 1 })
+	clk.Advance(time.Hour)
+	r.ev.waitEvent(t, EventJoinTimeout, "ghost", 1)
+	clk.Advance(time.Hour)
+	testkit.WaitChat(t, srv, "JOIN #ghost retried", func(s *irctest.Server) bool { return joinsOf(s, "ghost") == 2 })
+
+	srv.Drop()
+	lb.WaitContains(t, "connection lost, reconnecting")
+	if got := srv.Connections(); got != 1 {
+		t.Fatalf("connections = %d before the clock reached the backoff, want 1", got)
+	}
+	clk.Advance(time.Hour)
+	testkit.WaitChat(t, srv, "a second login", func(s *irctest.Server) bool { return s.Logins() == 2 })
+}
+
+// TestWelcomeTimeoutCoversDial: WelcomeTimeout bounds the whole attempt,
+// dial and login included, so a slow dial leaves the welcome wait only what
+// is left of it.
+func TestWelcomeTimeoutCoversDial(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	srv.SetNoWelcome(true)
+	clk := testkit.NewClock()
+	o := fastOptions(srv)
+	o.Clock = clk
+	o.WelcomeTimeout = time.Minute
+	o.PingInterval = time.Hour
+	o.BackoffMin, o.BackoffMax = time.Hour, time.Hour
+	lb := testkit.NewLogBuffer()
+	o.Logger = lb.Logger()
+	m := New(o)
+	m.dial = func(ctx context.Context, o Options, log zerolog.Logger) (*conn, error) {
+		clk.Advance(45 * time.Second) // a slow TLS handshake
+		return dial(ctx, o, log)
+	}
+	startManager(t, m)
+	testkit.WaitChat(t, srv, "NICK", func(s *irctest.Server) bool { return countLines(s, "NICK "+testUser) == 1 })
+	clk.Advance(30 * time.Second) // 75 s since the attempt began
+	lb.WaitContains(t, "connection attempt failed, reconnecting")
+	if !strings.Contains(lb.String(), "no welcome (001) from server within 1m0s") {
+		t.Fatalf("attempt did not fail for want of a welcome:\n%s", testkit.Tail(lb.String(), 5))
+	}
+}
+
+// TestShutdownSkipsRefusedChannels: a channel Twitch refused was never
+// joined, so shutdown has nothing to PART there, just as leaving it while
+// running has not.
+func TestShutdownSkipsRefusedChannels(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	srv.SetNotice("gone", "msg_channel_suspended", "This channel has been suspended.")
+	r := start(t, fastOptions(srv))
+	r.m.SetChannels([]string{"gone", "alpha"})
+	r.ev.waitEvent(t, EventUnavailable, "gone", 1)
+	r.ev.waitEvent(t, EventJoined, "alpha", 1)
+	if err := r.stop(t); err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+	if n := countLines(srv, "PART #gone"); n != 0 {
+		t.Fatalf("PART #gone sent %d times at shutdown, want 0; received %q", n, srv.Received())
+	}
+	if n := countLines(srv, "PART #alpha"); n != 1 {
+		t.Fatalf("PART #alpha sent %d times at shutdown, want 1", n)
+	}
+}
+
+// TestPartUsesNormalisedName: a channel wanted as "#Alpha" is joined and
+// left as "alpha", the one form Twitch knows, so the PART matches the JOIN.
+func TestPartUsesNormalisedName(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	r := start(t, fastOptions(srv))
+	r.m.SetChannels([]string{" #Alpha "})
+	r.ev.waitEvent(t, EventJoined, "alpha", 1)
+	r.m.SetChannels(nil)
+	r.ev.waitEvent(t, EventParted, "alpha", 1)
+	for _, want := range []string{"JOIN #alpha", "PART #alpha"} {
+		if n := countLines(srv, want); n != 1 {
+			t.Fatalf("%q received %d times, want 1; received %q", want, n, srv.Received())
+		}
 	}
 }

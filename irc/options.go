@@ -2,15 +2,17 @@ package irc
 
 import (
 	"crypto/tls"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/farmd/farmd/twitch"
 )
 
 // DefaultAddress is Twitch's IRC server with TLS, used when Options.Address
-// is empty.
-const DefaultAddress = "irc.chat.twitch.tv:6697"
+// is empty. It is twitch.DefaultIRCAddress, kept here so callers of this
+// package need not import twitch for it.
+const DefaultAddress = twitch.DefaultIRCAddress
 
 // Options configure a Manager. Zero durations and limits take the defaults
 // noted on each field.
@@ -21,10 +23,11 @@ type Options struct {
 	TLS bool
 	// TLSConfig is optional; tests pass one trusting irctest's certificate.
 	TLSConfig *tls.Config
-	// Username is the account's login (lowercased).
+	// Username is the account's login (twitch.NormalizeLogin applies).
 	Username string
-	// Token is the account's user token, with or without "oauth:". It is
-	// sent only in PASS and never logged.
+	// Token is the account's user token, with or without "oauth:"
+	// (twitch.StripOAuthPrefix). It is sent only in PASS, as
+	// twitch.ChatPassword, and never logged.
 	Token string
 
 	// JoinLimit channel JOINs in any JoinWindow (default 20 per 10 s; 2000
@@ -56,9 +59,10 @@ type Options struct {
 	// Logger receives the manager's logs under component=irc. The zero
 	// value discards them.
 	Logger zerolog.Logger
-	// Now is the clock of the JOIN limiter and of channel timestamps
-	// (default time.Now). Connection timeouts use real timers.
-	Now func() time.Time
+	// Clock is the time every timeout, retry and rate limit is measured on
+	// (default the wall clock); tests pass a fake one. See Clock for the
+	// socket deadlines that stay on the real clock.
+	Clock Clock
 	// OnEvent, if set, is called from the manager goroutine; it must not
 	// block.
 	OnEvent func(Event)
@@ -68,8 +72,8 @@ func (o Options) withDefaults() Options {
 	if o.Address == "" {
 		o.Address, o.TLS = DefaultAddress, true
 	}
-	o.Username = strings.ToLower(strings.TrimSpace(o.Username))
-	o.Token = normaliseToken(o.Token)
+	o.Username = twitch.NormalizeLogin(o.Username)
+	o.Token = twitch.StripOAuthPrefix(o.Token)
 	setDur := func(d *time.Duration, def time.Duration) {
 		if *d <= 0 {
 			*d = def
@@ -89,21 +93,11 @@ func (o Options) withDefaults() Options {
 	setDur(&o.WelcomeTimeout, 20*time.Second)
 	setDur(&o.WriteTimeout, 10*time.Second)
 	setDur(&o.ShutdownTimeout, 1500*time.Millisecond)
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = realClock{}
 	}
 	if o.OnEvent == nil {
 		o.OnEvent = func(Event) {}
 	}
 	return o
-}
-
-// normaliseToken strips whitespace and one "oauth:" prefix, so PASS carries
-// the prefix exactly once.
-func normaliseToken(t string) string {
-	t = strings.TrimSpace(t)
-	if len(t) >= 6 && strings.EqualFold(t[:6], "oauth:") {
-		t = t[6:]
-	}
-	return t
 }

@@ -2,24 +2,6 @@ package irc
 
 import "time"
 
-// ChannelState is where a wanted channel stands.
-type ChannelState string
-
-// The states of a wanted channel.
-const (
-	// StateWaiting: not joined yet, waiting for a connection or for the JOIN
-	// rate limit.
-	StateWaiting ChannelState = "waiting"
-	// StateJoining: JOIN sent, echo not yet received.
-	StateJoining ChannelState = "joining"
-	// StateJoined: the server echoed the JOIN.
-	StateJoined ChannelState = "joined"
-	// StateRetrying: a JOIN was not confirmed in time; it is retried later.
-	StateRetrying ChannelState = "retrying"
-	// StateUnavailable: Twitch refused the channel (Reason is the msg-id).
-	StateUnavailable ChannelState = "unavailable"
-)
-
 // ChannelStatus is the state of one wanted channel.
 type ChannelStatus struct {
 	Name   string

@@ -76,18 +76,20 @@ func (b *LogBuffer) WaitContains(tb testing.TB, s string) {
 }
 
 // Clock is a fake time source. Sleep advances it instead of waiting, so
-// backoff and rate-limit waits cost no real time; Sleeps records them.
-// After returns a channel that fires when Advance reaches its time.
+// backoff and rate-limit waits cost no real time; Sleeps records them. At
+// gives code that waits on timers (a select loop) a channel that Advance or
+// Sleep fires.
 type Clock struct {
-	mu      sync.Mutex
-	now     time.Time
-	sleeps  []time.Duration
-	waiters []waiter
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+	timers []clockTimer
 }
 
-type waiter struct {
+// clockTimer is a channel from At waiting for the clock to reach at.
+type clockTimer struct {
 	at time.Time
-	ch chan time.Time
+	c  chan time.Time
 }
 
 // NewClock returns a Clock at a fixed instant (November 2023).
@@ -100,43 +102,12 @@ func (c *Clock) Now() time.Time {
 	return c.now
 }
 
-// Advance moves the clock forward by d and fires the After channels that
-// are due.
+// Advance moves the clock forward by d, firing the At channels it reaches.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
-	kept := c.waiters[:0]
-	for _, w := range c.waiters {
-		if w.at.After(c.now) {
-			kept = append(kept, w)
-			continue
-		}
-		w.ch <- c.now // buffered: never blocks
-	}
-	c.waiters = kept
-}
-
-// After is time.After on the fake clock: the channel receives the clock's
-// time once Advance has moved it by d (at once when d <= 0).
-func (c *Clock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- c.now
-		return ch
-	}
-	c.waiters = append(c.waiters, waiter{at: c.now.Add(d), ch: ch})
-	return ch
-}
-
-// Waiters returns how many After channels have not fired yet: a test
-// advances the clock once the code under test is waiting.
-func (c *Clock) Waiters() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.waiters)
+	c.fire()
 }
 
 // Sleep records d, advances the clock by d and returns ctx.Err().
@@ -144,8 +115,53 @@ func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 	c.mu.Lock()
 	c.sleeps = append(c.sleeps, d)
 	c.now = c.now.Add(d)
+	c.fire()
 	c.mu.Unlock()
 	return ctx.Err()
+}
+
+// At returns a channel that receives the clock's time once the clock has
+// reached t: at once if it has already. The deadline is absolute, so a
+// caller that computed it before another goroutine advanced the clock still
+// wakes.
+func (c *Clock) At(t time.Time) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.now.Before(t) {
+		ch <- c.now
+		return ch
+	}
+	c.timers = append(c.timers, clockTimer{at: t, c: ch})
+	return ch
+}
+
+// After is time.After on the fake clock: the channel receives the clock's
+// time once Advance or Sleep has moved it by d (at once when d <= 0).
+func (c *Clock) After(d time.Duration) <-chan time.Time {
+	return c.At(c.Now().Add(d))
+}
+
+// Waiters returns how many At and After channels have not fired yet: a
+// test advances the clock once the code under test is waiting.
+func (c *Clock) Waiters() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.timers)
+}
+
+// fire delivers the At channels whose time has come; c.mu must be held.
+func (c *Clock) fire() {
+	kept := c.timers[:0]
+	for _, t := range c.timers {
+		if c.now.Before(t.at) {
+			kept = append(kept, t)
+			continue
+		}
+		t.c <- c.now
+	}
+	clear(c.timers[len(kept):])
+	c.timers = kept
 }
 
 // Sleeps returns the durations Sleep was called with, in order.

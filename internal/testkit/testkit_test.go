@@ -39,6 +39,37 @@ func TestClockSleepAdvances(t *testing.T) {
 	}
 }
 
+func TestClockAt(t *testing.T) {
+	c := NewClock()
+	start := c.Now()
+	fired := func(ch <-chan time.Time) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	past, soon, late := c.At(start), c.At(start.Add(time.Second)), c.At(start.Add(time.Minute))
+	if !fired(past) {
+		t.Error("At(now) did not fire at once")
+	}
+	if fired(soon) || fired(late) {
+		t.Fatal("a future At fired before the clock moved")
+	}
+	c.Advance(time.Second)
+	if !fired(soon) {
+		t.Error("At(+1s) did not fire after Advance(1s)")
+	}
+	if fired(late) {
+		t.Error("At(+1m) fired after Advance(1s)")
+	}
+	_ = c.Sleep(context.Background(), time.Minute)
+	if !fired(late) {
+		t.Error("At(+1m) did not fire after Sleep(1m)")
+	}
+}
+
 func TestTail(t *testing.T) {
 	if got, want := Tail("a\nb\nc\n", 2), "b\nc"; got != want {
 		t.Errorf("Tail = %q, want %q", got, want)

@@ -3,7 +3,6 @@ package irctest
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -42,7 +41,7 @@ func (s *Server) FloodAt(ctx context.Context, channels []string, perSecond int) 
 	const distinct = 4096
 	tagged, plain := make([]string, distinct), make([]string, distinct)
 	for i := range tagged {
-		ch := strings.TrimPrefix(strings.ToLower(channels[i%len(channels)]), "#")
+		ch := channelName(channels[i%len(channels)])
 		tagged[i], plain[i] = floodLine(ch, i, true), floodLine(ch, i, false)
 	}
 	start := time.Now()

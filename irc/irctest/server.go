@@ -6,6 +6,10 @@
 // limit. Control methods are safe for concurrent use; Wait lets tests wait
 // for a condition without sleeping.
 //
+// The server runs on the real clock, as Twitch does: its JOIN rate limit
+// and FloodAt's rate are measured in real time, whatever clock the client
+// under test uses.
+//
 // The package does not import "testing", so the daemon's --demo mode can use
 // it.
 package irctest
@@ -22,13 +26,16 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/farmd/farmd/twitch"
 )
 
 // Options configure a Server.
 type Options struct {
 	// Username is the login the server accepts (any when empty).
 	Username string
-	// Token is the expected token, without "oauth:" (any when empty).
+	// Token is the expected token, with or without "oauth:" (any when
+	// empty).
 	Token string
 	// JoinLimit channel JOINs in any JoinWindow (default 20 per 10 s).
 	JoinLimit  int
@@ -98,7 +105,8 @@ func NewServer(o Options) (*Server, error) {
 	if o.JoinWindow <= 0 {
 		o.JoinWindow = 10 * time.Second
 	}
-	o.Username = strings.ToLower(o.Username)
+	o.Username = twitch.NormalizeLogin(o.Username)
+	o.Token = twitch.StripOAuthPrefix(o.Token)
 	s := &Server{
 		o:       o,
 		done:    make(chan struct{}),
@@ -278,7 +286,7 @@ func (s *Server) handle(c *client, line string) bool {
 		c.pass = arg
 		s.mu.Unlock()
 	case "NICK":
-		return s.login(c, strings.ToLower(strings.TrimPrefix(arg, ":")))
+		return s.login(c, twitch.NormalizeLogin(strings.TrimPrefix(arg, ":")))
 	case "JOIN":
 		return s.join(c, arg)
 	case "PART":
@@ -307,11 +315,12 @@ func (s *Server) login(c *client, nick string) bool {
 	c.nick = nick
 	pass, reject, noWelcome, tags := c.pass, s.rejectLogin, s.noWelcome, c.tags
 	s.mu.Unlock()
+	token := twitch.StripOAuthPrefix(pass)
 	switch {
-	case !strings.HasPrefix(pass, "oauth:") || len(pass) == len("oauth:"):
+	case token == "" || pass != twitch.ChatPassword(token):
 		s.write(c, ":tmi.twitch.tv NOTICE * :Improperly formatted auth")
 		return false
-	case reject || (s.o.Token != "" && pass != "oauth:"+s.o.Token) ||
+	case reject || (s.o.Token != "" && token != s.o.Token) ||
 		(s.o.Username != "" && nick != s.o.Username):
 		s.write(c, ":tmi.twitch.tv NOTICE * :Login authentication failed")
 		return false
@@ -414,10 +423,9 @@ func (s *Server) join(c *client, arg string) bool {
 	return true
 }
 
-// channelName is a channel of a JOIN or PART argument without '#', lowercased.
-func channelName(s string) string {
-	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "#"))
-}
+// channelName is a channel of a JOIN or PART argument, or one a test
+// names, in the form Twitch uses: without '#', lowercased.
+func channelName(s string) string { return twitch.NormalizeLogin(s) }
 
 // part echoes a PART of one or more channels.
 func (s *Server) part(c *client, arg string) {
@@ -492,7 +500,7 @@ func (s *Server) SendPing(payload string) { s.Send("PING :" + payload) }
 // Flood sends n realistic tagged PRIVMSG lines in channel to every
 // logged-in connection, as one burst.
 func (s *Server) Flood(channel string, n int) {
-	channel = strings.TrimPrefix(strings.ToLower(channel), "#")
+	channel = channelName(channel)
 	lines := make([]string, 0, n)
 	for i := range n {
 		lines = append(lines, floodLine(channel, i, true))
@@ -566,7 +574,7 @@ func (s *Server) Pongs() []string {
 // `@msg-id=<msgID> :tmi.twitch.tv NOTICE #<channel> :<text>` instead of the
 // echo. An empty msgID removes the rule.
 func (s *Server) SetNotice(channel, msgID, text string) {
-	channel = strings.TrimPrefix(strings.ToLower(channel), "#")
+	channel = channelName(channel)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if msgID == "" {
@@ -579,7 +587,7 @@ func (s *Server) SetNotice(channel, msgID, text string) {
 // SetSilent makes a JOIN of channel get no answer at all, as TMI does for
 // a channel that does not exist.
 func (s *Server) SetSilent(channel string, silent bool) {
-	channel = strings.TrimPrefix(strings.ToLower(channel), "#")
+	channel = channelName(channel)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.silent[channel] = silent
