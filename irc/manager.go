@@ -43,6 +43,11 @@ type Manager struct {
 	wake      chan struct{}
 
 	running atomic.Bool
+	// alive carries Alive's requests to the manager goroutine, which
+	// closes each; dialing holds the (real) time a dial started, 0 when
+	// none runs: a dial blocks the goroutine, for at most WelcomeTimeout.
+	alive   chan chan struct{}
+	dialing atomic.Int64
 
 	// Owned by the manager goroutine (Run).
 	wanted    []string
@@ -73,6 +78,7 @@ func New(o Options) *Manager {
 		o:         o,
 		log:       o.Logger.With().Str("component", "irc").Logger(),
 		wake:      make(chan struct{}, 1),
+		alive:     make(chan chan struct{}),
 		wantedSet: map[string]bool{},
 		chans:     map[string]*chanState{},
 		// A tenth of the window as margin: Twitch counts JOINs when they
@@ -106,6 +112,31 @@ func (m *Manager) Status() Status {
 	s := m.status
 	s.Channels = append([]ChannelStatus(nil), m.status.Channels...)
 	return s
+}
+
+// Alive reports whether the manager's goroutine answers within ctx, so a
+// watchdog can tell a wedged manager from a working one. A dial in progress
+// counts as alive for as long as it may take (WelcomeTimeout): it is the
+// one wait that cannot answer. Before Run and after it, Alive returns nil.
+func (m *Manager) Alive(ctx context.Context) error {
+	if !m.running.Load() {
+		return nil
+	}
+	if since := m.dialing.Load(); since != 0 && time.Since(time.Unix(0, since)) < m.o.WelcomeTimeout+time.Second {
+		return nil
+	}
+	done := make(chan struct{})
+	select {
+	case m.alive <- done:
+	case <-ctx.Done():
+		return fmt.Errorf("irc manager does not answer: %w", ctx.Err())
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("irc manager does not answer: %w", ctx.Err())
+	}
 }
 
 // Run connects and keeps the account in the wanted channels until ctx is
@@ -162,6 +193,8 @@ func (m *Manager) sleep(ctx context.Context, d time.Duration) bool {
 		case <-m.wake:
 			m.applyWanted()
 			m.publish()
+		case reply := <-m.alive:
+			close(reply)
 		}
 	}
 }
@@ -187,7 +220,9 @@ func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error
 	// socket deadline, so on the real clock.
 	welcomeBy := m.o.Clock.Now().Add(m.o.WelcomeTimeout)
 	dctx, cancel := context.WithTimeout(ctx, m.o.WelcomeTimeout)
+	m.dialing.Store(time.Now().UnixNano()) // real time: the dial's bound is a socket deadline
 	c, err := m.dial(dctx, m.o, m.log)
+	m.dialing.Store(0)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -257,6 +292,8 @@ func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error
 			}
 		case <-wakeC:
 			wakeC = nil
+		case reply := <-m.alive:
+			close(reply)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -658,4 +659,58 @@ func TestPartUsesNormalisedName(t *testing.T) {
 			t.Fatalf("%q received %d times, want 1; received %q", want, n, srv.Received())
 		}
 	}
+}
+
+// TestAlive: Alive answers while the manager is connected, backing off or
+// waiting for the welcome, and stops answering when its goroutine is
+// wedged (here: in an OnEvent callback that never returns), so the
+// watchdog can tell.
+func TestAlive(t *testing.T) {
+	alive := func(m *Manager) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		return m.Alive(ctx)
+	}
+	t.Run("connected", func(t *testing.T) {
+		srv := newServer(t, irctest.Options{})
+		r := start(t, fastOptions(srv))
+		r.ev.waitEvent(t, EventConnected, "", 1)
+		if err := alive(r.m); err != nil {
+			t.Errorf("Alive while connected: %v", err)
+		}
+	})
+	t.Run("backing off", func(t *testing.T) {
+		srv := newServer(t, irctest.Options{})
+		o := fastOptions(srv)
+		srv.Close()
+		o.BackoffMin, o.BackoffMax = time.Hour, time.Hour
+		lb := testkit.NewLogBuffer()
+		o.Logger = lb.Logger()
+		r := start(t, o)
+		lb.WaitContains(t, "reconnecting")
+		if err := alive(r.m); err != nil {
+			t.Errorf("Alive while backing off: %v", err)
+		}
+	})
+	t.Run("wedged", func(t *testing.T) {
+		srv := newServer(t, irctest.Options{})
+		release := make(chan struct{})
+		wedged := make(chan struct{})
+		m := New(fastOptions(srv))
+		var once sync.Once
+		m.o.OnEvent = func(ev Event) {
+			if ev.Kind == EventConnected {
+				once.Do(func() { close(wedged) })
+				<-release
+			}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- m.Run(ctx) }()
+		defer func() { close(release); cancel(); <-done }()
+		<-wedged
+		if err := alive(m); err == nil {
+			t.Error("Alive answered while the manager's goroutine is stuck in a callback")
+		}
+	})
 }

@@ -331,13 +331,18 @@ type daemon struct {
 	interval atomic.Int64 // poll interval in force, for /healthz
 }
 
-// pingWatchdog tells systemd farmd is alive, if the presence loop answers:
-// a hung loop stops the pings and systemd restarts farmd.
+// pingWatchdog tells systemd farmd is alive if both loops that do its work
+// answer, the presence engine and the IRC manager: either one hung stops
+// the pings, and systemd restarts farmd.
 func (d *daemon) pingWatchdog(ctx context.Context) {
 	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := d.engine.Alive(actx); err != nil {
 		d.log.Error().Err(err).Msg("presence loop does not answer; not pinging the watchdog")
+		return
+	}
+	if err := d.irc.Alive(actx); err != nil {
+		d.log.Error().Err(err).Msg("irc manager does not answer; not pinging the watchdog")
 		return
 	}
 	d.notify.watchdog()
