@@ -3,6 +3,7 @@ module github.com/farmd/farmd
 go 1.26.0
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/gempir/go-twitch-irc/v4 v4.2.0
 	github.com/mattn/go-isatty v0.0.20
