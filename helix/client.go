@@ -98,6 +98,10 @@ type Options struct {
 	// Default 4 MiB.
 	MaxBodyBytes int64
 
+	// UserTokens, when there is no ClientSecret, supplies the user token
+	// Helix requests carry instead of an app token (public applications).
+	UserTokens UserTokens
+
 	// Now returns the current time (token expiry, Ratelimit-Reset).
 	// Default time.Now.
 	Now func() time.Time
@@ -132,7 +136,7 @@ type Client struct {
 	now           func() time.Time
 	sleep         func(ctx context.Context, d time.Duration) error
 
-	tokens *tokenSource
+	tokens bearer
 	rl     rateLimitTracker
 	stats  stats
 }
@@ -194,6 +198,10 @@ func New(o Options) *Client {
 	}
 	if c.sleep == nil {
 		c.sleep = sleepCtx
+	}
+	if o.ClientSecret == "" && o.UserTokens != nil {
+		c.tokens = &userBearer{src: o.UserTokens, sleep: c.sleep}
+		return c
 	}
 	c.tokens = &tokenSource{
 		c: c,

@@ -101,9 +101,10 @@ func (ts *tokenSource) fetch(ctx context.Context) (string, error) {
 	return tok.AccessToken, nil
 }
 
-// withAppToken calls f with the app token. If f's error matches
-// ErrUnauthorized (the token was revoked), the token is dropped and f is
-// called once more with a new one.
+// withAppToken calls f with the app token (or, without a client secret,
+// the user token). If f's error matches ErrUnauthorized (the token was
+// revoked or expired), the token is dropped and f is called once more with
+// a new one.
 func (c *Client) withAppToken(ctx context.Context, endpoint string, f func(tok string) error) error {
 	for renewed := false; ; renewed = true {
 		tok, err := c.tokens.get(ctx)
@@ -112,7 +113,11 @@ func (c *Client) withAppToken(ctx context.Context, endpoint string, f func(tok s
 		}
 		err = f(tok)
 		if errors.Is(err, ErrUnauthorized) && !renewed {
-			c.log.Info().Str("endpoint", endpoint).Msg("app token rejected, fetching a new one")
+			msg := "app token rejected, fetching a new one"
+			if !c.UsesAppToken() {
+				msg = "user token rejected, waiting for the renewed one"
+			}
+			c.log.Info().Str("endpoint", endpoint).Msg(msg)
 			c.tokens.invalidate(tok)
 			continue
 		}

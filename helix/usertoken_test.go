@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,5 +116,72 @@ func TestRefreshUserToken(t *testing.T) {
 	}
 	if n := e.srv.Count(helixtest.EndpointToken) - before; n != 1 {
 		t.Errorf("%d requests for a refused refresh, want 1 (a 400 is not retried)", n)
+	}
+}
+
+// fakeUserTokens is a UserTokens that renews on Invalidate by asking the
+// fake Twitch for a refresh, as usertoken.Keeper would.
+type fakeUserTokens struct {
+	mu       sync.Mutex
+	tok      string
+	renew    func() string
+	rejected []string
+}
+
+func (f *fakeUserTokens) Token() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tok
+}
+
+func (f *fakeUserTokens) Invalidate(tok string) {
+	f.mu.Lock()
+	f.rejected = append(f.rejected, tok)
+	f.mu.Unlock()
+	go func() { // renewed a moment later, from another goroutine
+		next := f.renew()
+		f.mu.Lock()
+		f.tok = next
+		f.mu.Unlock()
+	}()
+}
+
+// TestPublicClientPollsWithTheUserToken: without a client secret, Helix
+// requests carry the user token and no app token is ever requested; a 401
+// makes the client wait for the renewed user token and retry once.
+func TestPublicClientPollsWithTheUserToken(t *testing.T) {
+	srv := helixtest.New(helixtest.Options{PublicClient: true})
+	defer srv.Close()
+	srv.AddRefreshableUserToken("user0", "refresh0", "farmbot", time.Hour, "chat:read")
+	id := srv.AddUser("alice")
+	srv.SetLive("alice", true)
+	ut := &fakeUserTokens{tok: "user0", renew: func() string {
+		srv.AddRefreshableUserToken("user1", "refresh1", "farmbot", time.Hour, "chat:read")
+		return "user1"
+	}}
+	c := helix.New(helix.Options{ClientID: srv.ClientID(), AuthURL: srv.AuthURL(), HelixURL: srv.HelixURL(), UserTokens: ut})
+	if c.UsesAppToken() {
+		t.Fatal("UsesAppToken() without a secret")
+	}
+	ctx := context.Background()
+	st, err := c.CheckStreams(ctx, []string{id})
+	if err != nil || len(st) != 1 || !st[0].Live {
+		t.Fatalf("CheckStreams = %v, %v", st, err)
+	}
+	srv.ExpireUserToken("user0")
+	if _, err := c.CheckStreams(ctx, []string{id}); err != nil {
+		t.Fatalf("CheckStreams after the user token expired: %v", err)
+	}
+	ut.mu.Lock()
+	rejected := slices.Clone(ut.rejected)
+	ut.mu.Unlock()
+	if len(rejected) != 1 || rejected[0] != "user0" {
+		t.Errorf("Invalidate calls %q, want [user0]", rejected)
+	}
+	if n := srv.Count(helixtest.EndpointToken); n != 0 {
+		t.Errorf("%d token requests, want 0 (a public application has no app token)", n)
+	}
+	if _, err := c.AppToken(ctx); err == nil {
+		t.Error("AppToken without a secret succeeded")
 	}
 }

@@ -58,6 +58,7 @@ type Manager struct {
 	connected bool
 	connSince time.Time
 	counters  Status
+	lastToken string // the token of the latest login; never logged
 
 	// dial opens a connection; tests replace it to make a dial take time
 	// on a fake clock.
@@ -162,8 +163,11 @@ func (m *Manager) Run(ctx context.Context) error {
 			return nil
 		}
 		if errors.Is(err, ErrLoginRejected) {
-			m.log.Error().Err(err).Msg("login rejected, not reconnecting")
-			return err
+			if m.o.OnLoginRejected == nil || !m.o.OnLoginRejected(m.lastToken) {
+				m.log.Error().Err(err).Msg("login rejected, not reconnecting")
+				return err
+			}
+			m.log.Warn().Err(err).Msg("login rejected; reconnecting with a renewed token")
 		}
 		if !connectedAt.IsZero() && m.o.Clock.Now().Sub(connectedAt) >= m.o.HealthyAfter {
 			m.backoff.Reset()
@@ -235,9 +239,13 @@ func (m *Manager) session(ctx context.Context) (connectedAt time.Time, err error
 	stop := context.AfterFunc(ctx, func() { c.shorten(time.Now().Add(m.o.ShutdownTimeout)) })
 	defer stop()
 
+	m.lastToken = m.o.Token
+	if m.o.TokenSource != nil {
+		m.lastToken = m.o.TokenSource()
+	}
 	for _, l := range []string{
 		"CAP REQ :" + twitchirc.TagsCapability + " " + twitchirc.CommandsCapability,
-		"PASS " + twitch.ChatPassword(m.o.Token),
+		"PASS " + twitch.ChatPassword(m.lastToken),
 		"NICK " + m.o.Username,
 	} {
 		if err := c.write(l); err != nil {

@@ -714,3 +714,56 @@ func TestAlive(t *testing.T) {
 		}
 	})
 }
+
+// TestRejectedLoginWithRenewableToken: with a TokenSource and an
+// OnLoginRejected that renews it, a refused login is followed by a new
+// connection with the new token instead of an exit; the open connection
+// keeps its token until the next one. Without a renewal, Run returns
+// ErrLoginRejected as before.
+func TestRejectedLoginWithRenewableToken(t *testing.T) {
+	var mu sync.Mutex
+	valid := map[string]bool{"newtoken": true}
+	srv := newServer(t, irctest.Options{Token: "newtoken", CheckToken: func(tok string) (string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		return testUser, valid[tok]
+	}})
+	current := "oldtoken"
+	var rejected []string
+	o := fastOptions(srv)
+	o.TokenSource = func() string { mu.Lock(); defer mu.Unlock(); return current }
+	o.OnLoginRejected = func(tok string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		rejected = append(rejected, tok)
+		current = "newtoken"
+		return true
+	}
+	r := start(t, o)
+	r.ev.waitEvent(t, EventConnected, "", 1)
+	mu.Lock()
+	got := slices.Clone(rejected)
+	mu.Unlock()
+	if len(got) != 1 || got[0] != "oldtoken" {
+		t.Errorf("OnLoginRejected got %q, want [oldtoken]", got)
+	}
+	if n := countLines(srv, "PASS oauth:newtoken"); n != 1 {
+		t.Errorf("%d logins with the new token, want 1", n)
+	}
+
+	t.Run("not renewed", func(t *testing.T) {
+		srv := newServer(t, irctest.Options{CheckToken: func(string) (string, bool) { return "", false }})
+		o := fastOptions(srv)
+		o.OnLoginRejected = func(string) bool { return false }
+		r := start(t, o)
+		select {
+		case err := <-r.done:
+			r.done <- err
+			if !errors.Is(err, ErrLoginRejected) {
+				t.Errorf("Run = %v, want ErrLoginRejected", err)
+			}
+		case <-time.After(testkit.WaitMax):
+			t.Fatal("Run did not return after a rejected login that was not renewed")
+		}
+	})
+}

@@ -29,6 +29,14 @@ type Options struct {
 	// (twitch.StripOAuthPrefix). It is sent only in PASS, as
 	// twitch.ChatPassword, and never logged.
 	Token string
+	// TokenSource, if set, is asked for the token at every connection
+	// instead of Token: a renewed token is used from the next connection
+	// on (an open connection is not dropped to change tokens).
+	TokenSource func() string
+	// OnLoginRejected, if set, is called when Twitch refuses the login made
+	// with token. If it returns true (a renewed token may come), Run
+	// reconnects with backoff instead of returning ErrLoginRejected.
+	OnLoginRejected func(token string) bool
 
 	// JoinLimit channel JOINs in any JoinWindow (default 20 per 10 s; 2000
 	// for verified bots). A margin of a tenth of the window is added to

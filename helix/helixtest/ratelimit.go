@@ -52,8 +52,9 @@ func (s *Server) SetRateLimit(limit, remaining int, reset time.Time) {
 	s.bucket = bucket{limit: limit, remaining: remaining, reset: reset}
 }
 
-// helix checks a Helix request's Client-Id and app token and spends a
-// rate-limit point before h runs. Every answer carries Ratelimit-* headers.
+// helix checks a Helix request's Client-Id and token (an app token, or a
+// user token as Twitch also accepts) and spends a rate-limit point before h
+// runs. Every answer carries Ratelimit-* headers.
 func (s *Server) helix(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		now := s.opts.Now()
@@ -61,6 +62,9 @@ func (s *Server) helix(h http.HandlerFunc) http.HandlerFunc {
 		s.mu.Lock()
 		exp, valid := s.appTokens[tok]
 		valid = valid && hasBearer && now.Before(exp)
+		if _, _, user := s.validUserTokenLocked(tok, now); user && hasBearer {
+			valid = true
+		}
 		clientOK := r.Header.Get("Client-Id") == s.opts.ClientID
 		ok := valid && clientOK && s.bucket.take(now)
 		s.bucket.headers(w.Header(), now)

@@ -34,6 +34,10 @@ import (
 type Options struct {
 	// Username is the login the server accepts (any when empty).
 	Username string
+	// CheckToken, if set, decides which tokens log in, as Twitch chat does
+	// at PASS: it returns the token's login, and false for a token that is
+	// unknown, expired or revoked. Wire helixtest.Server.UserTokenLogin in.
+	CheckToken func(token string) (login string, ok bool)
 	// Token is the expected token, with or without "oauth:" (any when
 	// empty).
 	Token string
@@ -310,6 +314,16 @@ func (s *Server) handle(c *client, line string) bool {
 }
 
 // login checks PASS and NICK the way TMI does and welcomes the user.
+// tokenLogsIn applies CheckToken: the token must be valid and the nick its
+// login.
+func (s *Server) tokenLogsIn(token, nick string) bool {
+	if s.o.CheckToken == nil {
+		return true
+	}
+	login, ok := s.o.CheckToken(token)
+	return ok && login == nick
+}
+
 func (s *Server) login(c *client, nick string) bool {
 	s.mu.Lock()
 	c.nick = nick
@@ -321,7 +335,7 @@ func (s *Server) login(c *client, nick string) bool {
 		s.write(c, ":tmi.twitch.tv NOTICE * :Improperly formatted auth")
 		return false
 	case reject || (s.o.Token != "" && token != s.o.Token) ||
-		(s.o.Username != "" && nick != s.o.Username):
+		(s.o.Username != "" && nick != s.o.Username) || !s.tokenLogsIn(token, nick):
 		s.write(c, ":tmi.twitch.tv NOTICE * :Login authentication failed")
 		return false
 	case noWelcome:
