@@ -124,13 +124,15 @@ var (
 	descLastGood    = prometheus.NewDesc("farmd_last_successful_poll_timestamp_seconds", "Unix time of the last poll cycle without failures.", nil, nil)
 	descLastServed  = prometheus.NewDesc("farmd_last_serving_poll_timestamp_seconds", "Unix time of the last poll cycle that determined at least one streamer's status.", nil, nil)
 	descUnchecked   = prometheus.NewDesc("farmd_poll_unchecked_streamers", "Streamers the last poll cycle could not check (failed batches); they keep their state.", nil, nil)
+	descUserExpiry  = prometheus.NewDesc("farmd_user_token_expiry_timestamp_seconds", "Unix time when the chat account's token expires, as of its last validation or renewal.", nil, nil)
+	descUserRenews  = prometheus.NewDesc("farmd_user_token_refreshes_total", "Renewals of the chat account's token (farmd login's token) since start.", nil, nil)
 	descBuild       = prometheus.NewDesc("farmd_build_info", "Build information; the value is 1.", []string{"version", "goversion"}, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descWatched, descUnresolved, descLive, descStreamers, descLastServed, descUnchecked, descChannels, descConnected,
 		descConnects, descDisconnects, descReconnects, descJoins, descParts, descHelix, descTransport, descRetries,
-		descRemaining, descRateLimit, descCost, descInterval, descTokens, descTokenFails, descLastGood, descBuild} {
+		descRemaining, descRateLimit, descCost, descInterval, descTokens, descTokenFails, descLastGood, descUserExpiry, descUserRenews, descBuild} {
 		ch <- d
 	}
 }
@@ -159,6 +161,13 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if !snap.LastServed.IsZero() {
 		gauge(descLastServed, float64(snap.LastServed.UnixNano())/1e9)
+	}
+	if o.Token != nil {
+		ts := o.Token()
+		if !ts.ExpiresAt.IsZero() {
+			gauge(descUserExpiry, float64(ts.ExpiresAt.Unix()))
+		}
+		counter(descUserRenews, ts.Refreshes)
 	}
 	interval := o.Interval()
 	gauge(descCost, presence.RequestsPerMinute(snap.Counts.Watched, interval))

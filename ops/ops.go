@@ -50,6 +50,8 @@ type Options struct {
 	API      API
 	// Interval returns the poll interval in force (it changes on reload).
 	Interval func() time.Duration
+	// Token, if set, describes the chat token.
+	Token func() TokenStatus
 	// Version is shown at / and in farmd_build_info.
 	Version string
 	Logger  zerolog.Logger

@@ -37,6 +37,7 @@ type Status struct {
 	// not answer in time. Counts are then the last it published.
 	StreamersError string          `json:"streamers_error,omitempty"`
 	Counts         presence.Counts `json:"counts"`
+	Token          *TokenStatus    `json:"token,omitempty"` // the chat token, never its value
 	RateLimit      RateLimit       `json:"rate_limit"`
 	IRC            IRCCounters     `json:"irc"`
 	Helix          HelixCounters   `json:"helix"`
@@ -114,6 +115,10 @@ func (s *Server) Status() Status {
 			JoinsSent: ist.JoinsSent, PartsSent: ist.PartsSent,
 		},
 		Helix: HelixCounters{TokenFetches: hs.TokenFetches, TokenFailures: hs.TokenFailures, TransportErrors: hs.TransportErrors, Retries: hs.Retries},
+	}
+	if s.o.Token != nil {
+		ts := s.o.Token()
+		st.Token = &ts
 	}
 	if !snap.Listed {
 		st.StreamersError = "the presence loop did not answer within 2s; counts are from its last update"

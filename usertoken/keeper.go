@@ -239,6 +239,17 @@ func (k *Keeper) fail(err error) bool {
 	return first
 }
 
+// RefreshNow renews the token at once, for the start-up check that found
+// it rejected. It must not be called while Run runs. A refused refresh
+// token gives an error matching ErrLoginNeeded.
+func (k *Keeper) RefreshNow(ctx context.Context) error {
+	err := k.refresh(ctx)
+	if err != nil {
+		k.fail(err)
+	}
+	return err
+}
+
 // refresh renews the token once: refresh grant, validation (which tells
 // the lifetime when the grant did not), storage, then use.
 func (k *Keeper) refresh(ctx context.Context) error {

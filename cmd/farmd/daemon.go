@@ -20,6 +20,7 @@ import (
 	"github.com/farmd/farmd/irc"
 	"github.com/farmd/farmd/ops"
 	"github.com/farmd/farmd/presence"
+	"github.com/farmd/farmd/usertoken"
 )
 
 // tuning holds knobs the configuration does not expose; the demo and tests
@@ -75,15 +76,31 @@ var errTokenRejected = errors.New("token rejected")
 
 // serve runs the daemon until a signal stops it or a fatal error happens and
 // returns the exit code. load re-reads the configuration on SIGHUP.
-func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load func() (*config.Config, []string, error), signals <-chan os.Signal, tune tuning) int {
+func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPath string, load func() (*config.Config, []string, error), signals <-chan os.Signal, tune tuning) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	chat, stored, err := loadChatToken(cfg, configPath)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot start")
+		return exitConfig
+	}
 	hopts := helixOptions(cfg, log)
+	ut := &userTokens{}
+	if stored != nil && hopts.ClientSecret == "" {
+		hopts.UserTokens = ut // a public application: Helix with the chat token
+	}
 	if tune.helix != nil {
 		tune.helix(&hopts)
 	}
 	hc := helix.New(hopts)
+	if stored != nil {
+		chat.keeper = usertoken.NewKeeper(usertoken.Options{
+			API: hc, Logger: log, Save: chat.store.Save,
+			Now: tune.now, After: tune.after,
+		}, stored)
+		ut.k = chat.keeper
+	}
 
 	// Startup checks: the IRC token must belong to irc.username and the app
 	// credentials must work. Network trouble is retried; a rejection is not.
@@ -103,7 +120,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 			}
 		}
 	}()
-	code, ok := startupChecks(ctx, log, hc, cfg, tune)
+	code, ok := startupChecks(ctx, log, hc, cfg, chat, configPath, tune)
 	close(stop)
 	if !ok {
 		return code
@@ -112,18 +129,20 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 	d := &daemon{
 		log:    log,
 		cfg:    cfg,
+		chat:   chat,
 		helix:  hc,
 		events: newIRCEvents(),
 		notify: &notifier{log: log},
 	}
 	d.interval.Store(int64(intervalOf(cfg)))
 	iopts := irc.Options{
-		Address:  cfg.IRC.Address,
-		TLS:      cfg.IRC.TLS,
-		Username: cfg.IRC.Username,
-		Token:    string(cfg.IRC.Token),
-		Logger:   log,
-		OnEvent:  d.onIRCEvent,
+		Address:         cfg.IRC.Address,
+		TLS:             cfg.IRC.TLS,
+		Username:        chat.Login(),
+		TokenSource:     chat.current,
+		OnLoginRejected: chat.rejected,
+		Logger:          log,
+		OnEvent:         d.onIRCEvent,
 	}
 	if cfg.IRC.VerifiedBot {
 		iopts.JoinLimit = 2000
@@ -159,6 +178,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 			Chat:     d.irc,
 			API:      hc,
 			Interval: func() time.Duration { return time.Duration(d.interval.Load()) },
+			Token:    chat.status,
 			Version:  versionString(),
 			Logger:   log,
 		})
@@ -178,7 +198,10 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, load fun
 	g.Go("irc", func() error { return d.irc.Run(gctx) })
 	g.Go("presence", func() error { return d.engine.Run(gctx) })
 	g.Go("irc events", func() error { return d.forwardEvents(gctx) })
-	g.Go("validator", func() error { return d.validateLoop(gctx, string(cfg.IRC.Token), tune.validateEvery) })
+	g.Go("validator", func() error { return d.validateLoop(gctx, tune.validateEvery) })
+	if chat.keeper != nil {
+		g.Go("token", func() error { return chat.keeper.Run(gctx) })
+	}
 	if httpLn != nil {
 		g.Go("http", func() error { return d.ops.Serve(gctx, httpLn) })
 	}
@@ -224,6 +247,9 @@ func exitCode(log zerolog.Logger, err error) int {
 	case err == nil || errors.Is(err, context.Canceled):
 		log.Info().Msg("stopped")
 		return exitOK
+	case errors.Is(err, usertoken.ErrLoginNeeded):
+		log.Error().Err(err).Msg("the stored chat token can no longer be renewed; run `farmd login` and restart")
+		return exitFatal
 	case errors.Is(err, irc.ErrLoginRejected):
 		log.Error().Err(err).Msg("the IRC token was rejected by Twitch chat; get a new token for irc.username (see README) and restart")
 		return exitFatal
@@ -236,9 +262,10 @@ func exitCode(log zerolog.Logger, err error) int {
 	}
 }
 
-// startupChecks validates the IRC token and fetches an app token. It returns
-// ok=false with the exit code when farmd must not go on.
-func startupChecks(ctx context.Context, log zerolog.Logger, hc *helix.Client, cfg *config.Config, tune tuning) (int, bool) {
+// startupChecks validates the chat token (renewing a stored one that
+// Twitch no longer accepts) and, with a client secret, fetches an app
+// token. It returns ok=false with the exit code when farmd must not go on.
+func startupChecks(ctx context.Context, log zerolog.Logger, hc *helix.Client, cfg *config.Config, chat *chatToken, configPath string, tune tuning) (int, bool) {
 	b := tune.startupBackoff
 	retry := func(what string, err error) bool {
 		wait := b.Next()
@@ -252,40 +279,74 @@ func startupChecks(ctx context.Context, log zerolog.Logger, hc *helix.Client, cf
 			return true
 		}
 	}
+	renewed := false
 	for {
-		info, err := hc.ValidateToken(ctx, string(cfg.IRC.Token))
+		tok := chat.current()
+		info, err := hc.ValidateToken(ctx, tok)
 		if ctx.Err() != nil {
 			return exitOK, false
 		}
+		if errors.Is(err, helix.ErrUnauthorized) && chat.keeper != nil && !renewed {
+			log.Info().Msg("the stored chat token has expired or was revoked; renewing it")
+			renewed = true
+			if err := chat.keeper.RefreshNow(ctx); err != nil {
+				if ctx.Err() != nil {
+					return exitOK, false
+				}
+				if errors.Is(err, usertoken.ErrLoginNeeded) {
+					log.Error().Err(err).Msgf("the stored chat token cannot be renewed; run `farmd login --config %s`", configPath)
+					return exitFatal, false
+				}
+				renewed = false // a network error: try again
+				if !retry("renewing the stored chat token", err) {
+					return exitOK, false
+				}
+			}
+			continue
+		}
 		if errors.Is(err, helix.ErrUnauthorized) {
-			log.Error().Err(err).Msg("irc.token is invalid or expired (Twitch /validate answered 401); get a new one (see README)")
+			if chat.keeper != nil {
+				log.Error().Err(err).Msgf("the renewed chat token is refused too; run `farmd login --config %s`", configPath)
+			} else {
+				log.Error().Err(err).Msg("irc.token is invalid or expired (Twitch /validate answered 401); get a new one (see README)")
+			}
 			return exitFatal, false
 		}
 		if err != nil {
 			if rejected(err) {
-				log.Error().Err(err).Msg("irc.token was refused by Twitch /validate")
+				log.Error().Err(err).Msg("the chat token was refused by Twitch /validate")
 				return exitFatal, false
 			}
-			if retry("validating irc.token", err) {
+			if retry("validating "+chat.name(), err) {
 				continue
 			}
 			return exitOK, false
 		}
-		if info.Login != "" && info.Login != cfg.IRC.Username {
-			log.Error().Str("token_login", info.Login).Str("irc.username", cfg.IRC.Username).
+		if want := chat.Login(); info.Login != "" && info.Login != want {
+			log.Error().Str("token_login", info.Login).Str("irc.username", want).
 				Msg("irc.token belongs to another account than irc.username; fix irc.username or the token")
 			return exitConfig, false
 		}
 		if !slices.Contains(info.Scopes, "chat:read") {
 			log.Warn().Strs("scopes", info.Scopes).Msg("irc.token lacks the chat:read scope; Twitch chat may refuse it")
 		}
+		chat.validated(tok, info)
+		if chat.keeper != nil {
+			log.Info().Str("login", info.Login).Stringer("expires_in", info.ExpiresIn).
+				Msg("chat token is valid; farmd renews it before it expires")
+			break
+		}
 		ev := log.Info()
-		if info.ExpiresIn > 0 && info.ExpiresIn < 7*24*time.Hour {
+		if info.ExpiresIn > 0 && info.ExpiresIn < staticTokenWarning {
 			ev = log.Warn() // farmd cannot refresh it: say so while there is time
 		}
 		ev.Str("login", info.Login).Stringer("expires_in", info.ExpiresIn).
 			Msg("irc token is valid; farmd exits when Twitch reports it expired or revoked")
 		break
+	}
+	if !hc.UsesAppToken() {
+		log.Info().Msg("no twitch.client_secret (a public application): Helix is polled with the chat token")
+		return 0, true
 	}
 	b.Reset()
 	for {
@@ -306,6 +367,10 @@ func startupChecks(ctx context.Context, log zerolog.Logger, hc *helix.Client, cf
 	}
 }
 
+// staticTokenWarning is how long before a static token expires farmd
+// starts warning: it cannot renew one.
+const staticTokenWarning = 7 * 24 * time.Hour
+
 // rejected reports whether err is Twitch refusing credentials (a 4xx other
 // than 429) rather than a transient failure.
 func rejected(err error) bool {
@@ -317,6 +382,7 @@ func rejected(err error) bool {
 type daemon struct {
 	log    zerolog.Logger
 	cfg    *config.Config // as loaded at start or by the last good reload; main goroutine only
+	chat   *chatToken
 	helix  *helix.Client
 	irc    *irc.Manager
 	engine *presence.Engine
@@ -382,6 +448,7 @@ func (d *daemon) forwardEvents(ctx context.Context) error {
 		}
 		connected, refused := d.events.take()
 		if connected {
+			d.chat.connected()
 			d.notify.connectedIRC()
 		}
 		for _, ev := range refused {
@@ -413,13 +480,14 @@ func (d *daemon) onPoll(r presence.PollResult) {
 	}
 }
 
-// validateLoop validates the IRC token and the app token every interval, as
-// Twitch requires of apps that keep sessions. A revoked IRC token is fatal; a
-// revoked app token is replaced by the helix client; network errors are
-// retried sooner.
-func (d *daemon) validateLoop(ctx context.Context, ircToken string, every time.Duration) error {
+// validateLoop validates the chat token and the app token every interval,
+// as Twitch requires of apps that keep sessions. A revoked static chat
+// token is fatal; a stored one is renewed; a revoked app token is replaced
+// by the helix client; network errors are retried sooner.
+func (d *daemon) validateLoop(ctx context.Context, every time.Duration) error {
 	t := time.NewTimer(every)
 	defer t.Stop()
+	var warnedExpiry time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -427,19 +495,32 @@ func (d *daemon) validateLoop(ctx context.Context, ircToken string, every time.D
 		case <-t.C:
 		}
 		next := every
-		if _, err := d.helix.ValidateToken(ctx, ircToken); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if errors.Is(err, helix.ErrUnauthorized) {
-				return fmt.Errorf("hourly validation of irc.token: %w: %w", errTokenRejected, err)
-			}
-			d.log.Warn().Err(err).Msg("could not validate irc.token; will retry")
+		tok := d.chat.current()
+		info, err := d.helix.ValidateToken(ctx, tok)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, helix.ErrUnauthorized) && d.chat.keeper != nil:
+			d.log.Info().Msg("Twitch says the chat token is no longer valid; renewing it")
+			d.chat.keeper.Invalidate(tok)
+		case errors.Is(err, helix.ErrUnauthorized):
+			return fmt.Errorf("hourly validation of irc.token: %w: %w", errTokenRejected, err)
+		case err != nil:
+			d.log.Warn().Err(err).Msgf("could not validate %s; will retry", d.chat.name())
 			next = min(every, 5*time.Minute)
+		default:
+			d.chat.validated(tok, info)
+			if d.chat.keeper == nil && info.ExpiresIn > 0 && info.ExpiresIn < staticTokenWarning && time.Since(warnedExpiry) >= 24*time.Hour {
+				warnedExpiry = time.Now()
+				d.log.Warn().Stringer("expires_in", info.ExpiresIn.Round(time.Minute)).
+					Msg("irc.token expires soon and farmd cannot renew a static token; run `farmd login` and remove irc.token to let farmd renew its own")
+			}
 		}
-		if _, err := d.helix.ValidateAppToken(ctx); err != nil && ctx.Err() == nil {
-			d.log.Warn().Err(err).Msg("could not validate the app token; will retry")
-			next = min(every, 5*time.Minute)
+		if d.helix.UsesAppToken() {
+			if _, err := d.helix.ValidateAppToken(ctx); err != nil && ctx.Err() == nil {
+				d.log.Warn().Err(err).Msg("could not validate the app token; will retry")
+				next = min(every, 5*time.Minute)
+			}
 		}
 		t.Reset(next)
 	}

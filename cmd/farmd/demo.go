@@ -74,7 +74,7 @@ func runDemo(ctx context.Context, log zerolog.Logger, signals <-chan os.Signal) 
 	defer wg.Wait()
 	defer cancel()
 	load := func() (*config.Config, []string, error) { return &cfg, nil, nil }
-	return serve(ctx, log, &cfg, load, signals, defaultTuning())
+	return serve(ctx, log, &cfg, "(demo)", load, signals, defaultTuning())
 }
 
 // simulate flips a random streamer every two to four seconds.

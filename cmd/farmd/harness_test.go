@@ -38,7 +38,13 @@ type world struct {
 
 func newWorld(tb testing.TB, ircOpts irctest.Options) *world {
 	tb.Helper()
-	tw := helixtest.New(helixtest.Options{})
+	return newWorldWith(tb, helixtest.Options{}, ircOpts)
+}
+
+// newWorldWith is newWorld with the Helix fake's options too.
+func newWorldWith(tb testing.TB, helixOpts helixtest.Options, ircOpts irctest.Options) *world {
+	tb.Helper()
+	tw := helixtest.New(helixOpts)
 	tb.Cleanup(tw.Close)
 	tw.AddUserToken(ircToken, botName, "chat:read")
 	if ircOpts.Username == "" {
@@ -79,6 +85,10 @@ type cfg struct {
 	maxChannels int
 	extraIRC    string
 	httpListen  string
+	// stateDir, when set, leaves irc.token out: farmd uses the token
+	// stored there (storeToken).
+	stateDir string
+	noSecret bool // a public application: no twitch.client_secret
 }
 
 func (w *world) yaml(c cfg) string {
@@ -92,10 +102,20 @@ func (w *world) yaml(c cfg) string {
 		c.maxChannels = 100
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "twitch:\n  client_id: %s\n  client_secret: %s\n  auth_url: %s\n  helix_url: %s\n",
-		helixtest.DefaultClientID, helixtest.DefaultClientSecret, w.tw.AuthURL(), w.tw.HelixURL())
-	fmt.Fprintf(&b, "irc:\n  username: %s\n  token: oauth:%s\n  address: %s\n  tls: false\n  max_channels: %d\n%s",
-		botName, ircToken, w.chat.Addr(), c.maxChannels, c.extraIRC)
+	if c.stateDir != "" {
+		fmt.Fprintf(&b, "state_dir: %s\n", c.stateDir)
+	}
+	fmt.Fprintf(&b, "twitch:\n  client_id: %s\n  auth_url: %s\n  helix_url: %s\n",
+		helixtest.DefaultClientID, w.tw.AuthURL(), w.tw.HelixURL())
+	if !c.noSecret {
+		fmt.Fprintf(&b, "  client_secret: %s\n", helixtest.DefaultClientSecret)
+	}
+	token := "  token: oauth:" + ircToken + "\n"
+	if c.stateDir != "" {
+		token = ""
+	}
+	fmt.Fprintf(&b, "irc:\n  username: %s\n%s  address: %s\n  tls: false\n  max_channels: %d\n%s",
+		botName, token, w.chat.Addr(), c.maxChannels, c.extraIRC)
 	if c.httpListen != "" {
 		fmt.Fprintf(&b, "http:\n  listen: %s\n", c.httpListen)
 	}

@@ -191,7 +191,7 @@ func run(ctx context.Context, env environment) int {
 		log.Warn().Str("config", f.config).Msg(w)
 	}
 	loader := func() (*config.Config, []string, error) { return config.Load(f.config, env.getenv) }
-	return serve(ctx, log, cfg, loader, signals, tune)
+	return serve(ctx, log, cfg, f.config, loader, signals, tune)
 }
 
 // check validates the configuration file and prints every problem.
