@@ -28,11 +28,14 @@ func TestDemo(t *testing.T) {
 			stdout: &stdout, stderr: &stderr, signals: signals,
 		})
 	}()
-	testkit.Eventually(t, "the demo to join a channel and skip the banned one", func() bool {
+	testkit.Eventually(t, "the demo to log in, join a channel, skip the banned one and renew its token", func() bool {
 		log := stderr.String()
 		return strings.Contains(log, `"message":"joined"`) && strings.Contains(log, "twitch refuses this channel") &&
-			strings.Contains(log, "twitch does not know this login")
+			strings.Contains(log, "twitch does not know this login") && strings.Contains(log, `"message":"user token refreshed"`)
 	})
+	if out := stdout.String(); !strings.Contains(out, "Logged in as farmd_demo") {
+		t.Errorf("the demo's output does not show the login:\n%s", out)
+	}
 	signals <- syscall.SIGTERM
 	select {
 	case code := <-done:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"math/rand/v2"
 	"os"
 	"sync"
@@ -10,8 +11,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/farmd/farmd/config"
+	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/helix/helixtest"
 	"github.com/farmd/farmd/irc/irctest"
+	"github.com/farmd/farmd/usertoken"
 )
 
 // The demo's simulated world: a few streamers, one login Twitch does not
@@ -20,26 +23,30 @@ var (
 	demoStreamers = []string{"demo_alice", "demo_bob", "demo_carol", "demo_dave", "demo_erin", "demo_frank", "demo_banned"}
 	demoUnknown   = "demo_ghost"
 	demoUser      = "farmd_demo"
-	demoToken     = "demo0irc0token0not0a0secret"
 )
+
+// demoTokenTTL is the simulated chat token's lifetime: short, so the demo
+// shows farmd renewing it (with a quarter of it left) every few seconds.
+const demoTokenTTL = 12 * time.Second
 
 // runDemo runs the real daemon against in-process fakes of Helix and Twitch
 // IRC on loopback, flipping streamers live and offline every few seconds.
-func runDemo(ctx context.Context, log zerolog.Logger, signals <-chan os.Signal) int {
+func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals <-chan os.Signal, tune tuning) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	dlog := log.With().Str("component", "demo").Logger()
 
-	tw := helixtest.New(helixtest.Options{})
+	// The simulated account approves `farmd login` at once, and its tokens
+	// live demoTokenTTL; chat accepts only tokens that have not expired.
+	tw := helixtest.New(helixtest.Options{UserTokenTTL: demoTokenTTL, DeviceInterval: time.Second, AutoApprove: demoUser})
 	defer tw.Close()
 	for _, s := range demoStreamers {
 		tw.AddUser(s)
 	}
-	tw.AddUserToken(demoToken, demoUser, "chat:read")
 
 	chat, err := irctest.NewServer(irctest.Options{
 		Username:         demoUser,
-		Token:            demoToken,
+		CheckToken:       tw.UserTokenLogin,
 		JoinLimit:        20,
 		JoinWindow:       10 * time.Second,
 		EnforceJoinLimit: true,
@@ -51,11 +58,17 @@ func runDemo(ctx context.Context, log zerolog.Logger, signals <-chan os.Signal) 
 	defer chat.Close()
 	chat.SetNotice("demo_banned", "msg_banned", "You are permanently banned from talking in demo_banned.")
 
+	stateDir, err := os.MkdirTemp("", "farmd-demo-")
+	if err != nil {
+		dlog.Error().Err(err).Msg("cannot make the demo's state_dir")
+		return exitFatal
+	}
+	defer os.RemoveAll(stateDir)
 	cfg := config.Default()
+	cfg.StateDir = stateDir
 	cfg.Twitch.ClientID = tw.ClientID()
 	cfg.Twitch.ClientSecret = config.Secret(tw.ClientSecret())
 	cfg.Twitch.AuthURL, cfg.Twitch.HelixURL = tw.AuthURL(), tw.HelixURL()
-	cfg.IRC.Username, cfg.IRC.Token = demoUser, config.Secret(demoToken)
 	cfg.IRC.Address, cfg.IRC.TLS = chat.Addr(), false
 	cfg.IRC.MaxChannels = 4
 	cfg.Poll.Interval, cfg.Poll.OfflineGrace = 3*time.Second, 5*time.Second
@@ -64,6 +77,19 @@ func runDemo(ctx context.Context, log zerolog.Logger, signals <-chan os.Signal) 
 	dlog.Info().Str("helix", tw.URL()).Str("irc", chat.Addr()).Strs("streamers", cfg.Streamers).
 		Int("max_channels", cfg.IRC.MaxChannels).
 		Msg("demo: simulated Twitch on loopback; streamers go live and offline every few seconds (Ctrl-C to stop)")
+
+	// What `farmd login` does, against the simulated Twitch, which
+	// approves it at once: the token goes to the demo's state_dir.
+	dlog.Info().Msg("demo: `farmd login` first; the simulated account approves it by itself")
+	hopts := helixOptions(&cfg, log)
+	if code := (&loginFlow{
+		out: stdout, log: log, api: helix.New(hopts), cfg: &cfg,
+		sleep: tune.sleep, now: tune.now, store: usertoken.StoreIn(stateDir),
+	}).run(ctx, stdout); code != exitOK {
+		return code
+	}
+	dlog.Info().Stringer("token_lifetime", demoTokenTTL).
+		Msg("demo: the simulated chat token expires quickly; watch farmd renew it (\"user token refreshed\")")
 
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -74,7 +100,7 @@ func runDemo(ctx context.Context, log zerolog.Logger, signals <-chan os.Signal) 
 	defer wg.Wait()
 	defer cancel()
 	load := func() (*config.Config, []string, error) { return &cfg, nil, nil }
-	return serve(ctx, log, &cfg, "(demo)", load, signals, defaultTuning())
+	return serve(ctx, log, &cfg, "(demo)", load, signals, tune)
 }
 
 // simulate flips a random streamer every two to four seconds.

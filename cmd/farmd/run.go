@@ -180,7 +180,7 @@ func run(ctx context.Context, env environment) int {
 	}
 
 	if f.demo {
-		return runDemo(ctx, log, signals)
+		return runDemo(ctx, log, env.stdout, signals, defaultTuning())
 	}
 	cfg, warnings, err := config.Load(f.config, env.getenv)
 	if err != nil {

@@ -1,6 +1,7 @@
 package helixtest
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -16,6 +17,8 @@ import (
 //	POST /_control/rename?from=x&to=y      rename a user
 //	POST /_control/revoke                  revoke every app token
 //	GET  /_control/state                   users and whether they are live
+//	POST /_control/approve?code=X&login=y  approve `farmd login`'s code X as y
+//	GET  /activate?device-code=X           what Twitch's activation page is for
 func (s *Server) registerControl(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_control/user", func(w http.ResponseWriter, r *http.Request) {
 		login := r.URL.Query().Get("login")
@@ -42,6 +45,21 @@ func (s *Server) registerControl(mux *http.ServeMux) {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /_control/approve", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if !twitch.ValidLogin(q.Get("login")) || !s.ApproveDevice(q.Get("code"), q.Get("login")) {
+			http.Error(w, "want code=<a pending user code>&login=<login>", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /activate", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "This is farmd's simulated Twitch, not twitch.tv.\n"+
+			"On Twitch this page asks you to log in and approve the code %q.\n"+
+			"Here, approve it with: curl -X POST '%s/_control/approve?code=%s&login=YOUR_LOGIN'\n",
+			r.URL.Query().Get("device-code"), s.URL(), r.URL.Query().Get("device-code"))
 	})
 	mux.HandleFunc("POST /_control/revoke", func(w http.ResponseWriter, r *http.Request) {
 		s.RevokeAppTokens()
