@@ -36,6 +36,9 @@ type tuning struct {
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 	after func(time.Duration) <-chan time.Time
+	// onTokenRefresh, if set, is called after each renewal of the stored
+	// chat token is stored and in use (tests wait for it).
+	onTokenRefresh func(usertoken.Status)
 }
 
 func defaultTuning() tuning {
@@ -97,7 +100,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	if stored != nil {
 		chat.keeper = usertoken.NewKeeper(usertoken.Options{
 			API: hc, Logger: log, Save: chat.store.Save,
-			Now: tune.now, After: tune.after,
+			Now: tune.now, After: tune.after, OnRefresh: tune.onTokenRefresh,
 		}, stored)
 		ut.k = chat.keeper
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,6 +31,9 @@ func newTokenWorld(tb testing.TB, ttl time.Duration, helixOpts helixtest.Options
 	tb.Helper()
 	clock := testkit.NewClock()
 	helixOpts.Now = clock.Now
+	if helixOpts.UserTokenTTL == 0 {
+		helixOpts.UserTokenTTL = ttl // renewed tokens live as long as the first
+	}
 	w := &tokenWorld{clock: clock, dir: tb.TempDir()}
 	var tw *helixtest.Server
 	w.world = newWorldWith(tb, helixOpts, irctest.Options{
@@ -304,5 +308,68 @@ func TestChatRefusesRenewedTokensExits1(t *testing.T) {
 	}
 	if n := w.tw.Refreshes(); n != maxChatRejections {
 		t.Errorf("%d refreshes, want %d", n, maxChatRejections)
+	}
+}
+
+// TestTokenSoak runs farmd across 1,000 lifetimes of its chat token on the
+// fake clock (100 with -short): each lifetime ends in a renewal, every
+// tenth the chat connection drops and must log in again with the current
+// token (the older ones have expired), and presence must hold throughout:
+// every live channel joined again after each drop, no PART ever.
+func TestTokenSoak(t *testing.T) {
+	lifetimes := 1000
+	if testing.Short() {
+		lifetimes = 100
+	}
+	const ttl = time.Hour
+	w := newTokenWorld(t, ttl, helixtest.Options{})
+	live := []string{"alice", "bob", "carol"}
+	w.add(true, live...)
+	renewed := make(chan usertoken.Status, 1)
+	// verified_bot: a hundred reconnects of three JOINs each would otherwise
+	// wait for the 20-per-10-s JOIN limit, which is not what this soaks.
+	c := cfg{streamers: live, stateDir: w.dir, interval: "500ms", extraIRC: "  verified_bot: true\n"}
+	p := start(t, w.yaml(c), chain(w.tune, func(t *tuning) {
+		t.onTokenRefresh = func(s usertoken.Status) { renewed <- s }
+	}), "--log-level", "info")
+	w.waitJoined(t, p, live...)
+	began := time.Now()
+	reconnects := 0
+	for i := 1; i <= lifetimes; i++ {
+		// Past the renewal point (10 minutes before expiry) of the token
+		// in use: one renewal, and the token before it expires meanwhile.
+		w.clock.Advance(ttl - 10*time.Minute + time.Second)
+		select {
+		case s := <-renewed:
+			if s.Refreshes != int64(i) {
+				t.Fatalf("renewal %d reports %d renewals", i, s.Refreshes)
+			}
+		case <-time.After(waitMax):
+			t.Fatalf("no renewal %d", i)
+		}
+		if i%10 == 0 {
+			logins := w.chat.Logins()
+			w.chat.Drop()
+			testkit.WaitChat(t, w.chat, fmt.Sprintf("login %d", logins+1), func(s *irctest.Server) bool { return s.Logins() > logins })
+			w.waitJoined(t, p, live...)
+			reconnects++
+		}
+		if p.exited {
+			t.Fatalf("farmd exited after %d lifetimes:\n%s", i, testkit.Tail(p.stderr.String(), 10))
+		}
+	}
+	if n := w.tw.Refreshes(); n != lifetimes {
+		t.Errorf("%d renewals over %d lifetimes, want one each", n, lifetimes)
+	}
+	if got := w.parts(); len(got) != 0 {
+		t.Errorf("PARTs during the soak: %v", got)
+	}
+	if n := strings.Count(p.stderr.String(), "login rejected"); n != 0 {
+		t.Errorf("%d chat logins rejected, want 0 (every reconnect had a valid token)", n)
+	}
+	t.Logf("%d token lifetimes (%s of token time), %d renewals, %d reconnects with the renewed token, in %s",
+		lifetimes, time.Duration(lifetimes)*(ttl-10*time.Minute+time.Second), w.tw.Refreshes(), reconnects, time.Since(began).Round(time.Millisecond))
+	if code := p.stop(); code != exitOK {
+		t.Errorf("exit %d, want 0", code)
 	}
 }
