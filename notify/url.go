@@ -125,15 +125,18 @@ const minSecret = 4
 
 func newScrubber(u URL) scrubber {
 	raw := string(u)
-	parts := []string{raw}
+	// The pieces of the raw text between delimiters catch parts in the
+	// form the user wrote them (a password spelled with %-escapes).
+	parts := append([]string{raw}, strings.FieldsFunc(raw, func(r rune) bool {
+		return strings.ContainsRune(":/@?&=#,", r)
+	})...)
 	if p, err := url.Parse(raw); err == nil {
-		parts = append(parts, p.Opaque, p.Host, p.Hostname(), p.Fragment, p.RawQuery)
+		parts = append(parts, p.Opaque, p.Host, p.Hostname(), p.Fragment)
 		if p.User != nil {
 			pass, _ := p.User.Password()
 			parts = append(parts, p.User.String(), p.User.Username(), pass)
 		}
 		for _, path := range []string{p.Path, p.EscapedPath(), p.Opaque} {
-			parts = append(parts, path)
 			parts = append(parts, strings.Split(path, "/")...)
 		}
 		for _, vs := range p.Query() {
