@@ -36,6 +36,7 @@ type fakeService struct {
 	status  func(n int) int // status of the n-th request (from 1); nil: 200
 	hang    bool
 	entered chan struct{} // a hanging request arrived
+	aborted chan struct{} // a hanging request's client went away
 	release chan struct{}
 	once    sync.Once
 
@@ -46,7 +47,7 @@ type fakeService struct {
 
 func newFake(tb testing.TB, reply string) *fakeService {
 	tb.Helper()
-	f := &fakeService{reply: reply, entered: make(chan struct{}, 100), release: make(chan struct{}), changed: make(chan struct{})}
+	f := &fakeService{reply: reply, entered: make(chan struct{}, 100), aborted: make(chan struct{}, 100), release: make(chan struct{}), changed: make(chan struct{})}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
 	tb.Cleanup(func() {
 		f.Release()
@@ -72,6 +73,7 @@ func (f *fakeService) serve(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-f.release:
 		case <-r.Context().Done():
+			f.aborted <- struct{}{}
 			<-f.release
 		}
 		return

@@ -124,6 +124,15 @@ func TestDeadServicesAreIsolated(t *testing.T) {
 		t.Fatal("hanging server was released before Run returned")
 	default:
 	}
+	// The request was cancelled, not left running.
+	select {
+	case <-hanging.aborted:
+	case <-time.After(testkit.WaitMax):
+		t.Fatal("the hanging request was never cancelled")
+	}
+	if log := h.logs.String(); strings.Contains(log, "send abandoned") {
+		t.Errorf("a send was abandoned instead of cancelled:\n%s", log)
+	}
 	st := h.Stats()
 	want := []Stats{
 		{Index: 0, Service: "generic", Failed: 2},
