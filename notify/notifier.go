@@ -144,6 +144,9 @@ func New(targets []Target, opts Options) (*Notifier, error) {
 // never blocks: a full queue drops its oldest event, counted and logged.
 // After Run has returned, events are dropped.
 func (n *Notifier) Notify(ev Event) {
+	if ev == nil {
+		return
+	}
 	for _, t := range n.targets {
 		if !t.wants(ev.Kind()) {
 			continue

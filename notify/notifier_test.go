@@ -101,9 +101,9 @@ func TestDeadServicesAreIsolated(t *testing.T) {
 	if got := good.WaitRequests(t, 2)[1].Body; got != "farmd is stopping" {
 		t.Errorf("good service got %q, want the second event", got)
 	}
-	testkit.Eventually(t, "both failing targets given up twice", func() bool {
+	testkit.Eventually(t, "both failing targets given up twice, the good one done", func() bool {
 		st := h.Stats()
-		return st[0].Failed == 2 && st[1].Failed == 2
+		return st[0].Failed == 2 && st[1].Failed == 2 && st[3].Sent == 2
 	})
 	if n := len(failing.Requests()); n != 4 {
 		t.Errorf("failing service got %d requests, want 4 (2 events, 2 attempts each)", n)

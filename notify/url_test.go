@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -173,4 +174,39 @@ func TestTestResults(t *testing.T) {
 	for i, r := range results {
 		t.Logf("result %d: %s", i, r)
 	}
+}
+
+// FuzzScrubber checks that no credential of a URL survives in an error that
+// quotes the request URL built from it, the way shoutrrr's errors do.
+func FuzzScrubber(f *testing.F) {
+	f.Add("123456789", "AAHsecretTelegramToken")
+	f.Add("user", "p%40ss word")
+	f.Add("ACsid", "tok/en?x=1")
+	f.Fuzz(func(t *testing.T, user, pass string) {
+		if len(user) < minSecret || len(pass) < minSecret {
+			t.Skip()
+		}
+		raw := "telegram://" + url.UserPassword(user, pass).String() + "@telegram?chats=@c"
+		p, err := url.Parse(raw)
+		if err != nil {
+			t.Skip()
+		}
+		gotPass, _ := p.User.Password()
+		if gotPass != pass || p.User.Username() != user {
+			t.Skip()
+		}
+		text := fmt.Sprintf(`Post "https://api.telegram.org/bot%s:%s/sendMessage": dial tcp: i/o timeout (%s)`, user, pass, raw)
+		out := newScrubber(URL(raw)).text(text)
+		// The text around the secrets, and what replaces them: a secret
+		// that occurs in it ("tele") cannot be told apart.
+		const frame = `Post "https://api.telegram.org/bot:/sendMessage": dial tcp: i/o timeout (telegram://@telegram?chats=@c) ` + redacted
+		for _, s := range []string{user, pass} {
+			if !strings.Contains(frame, s) && strings.Contains(out, s) {
+				t.Errorf("scrubbed text still has %q: %s", s, out)
+			}
+		}
+		if strings.Contains(out, raw) {
+			t.Errorf("scrubbed text still has the URL: %s", out)
+		}
+	})
 }
