@@ -27,6 +27,9 @@ RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     TARGETOS="$TARGETOS" TARGETARCH="$TARGETARCH" TARGETVARIANT="$TARGETVARIANT" VERSION="$VERSION" \
     bash scripts/build.sh /out/farmd
+# The state directory (token.json from `farmd login`), owned by nonroot so
+# that a named volume mounted there starts out writable for farmd.
+RUN mkdir -p /out/state && chmod 0700 /out/state
 
 # distroless static: no shell, no libc; CA certificates, tzdata and
 # /etc/passwd with nonroot (65532) included.
@@ -37,10 +40,16 @@ LABEL org.opencontainers.image.title="farmd" \
       org.opencontainers.image.source="https://github.com/farmd/farmd" \
       org.opencontainers.image.version="$VERSION"
 COPY --from=build /out/farmd /farmd
+COPY --from=build --chown=65532:65532 /out/state /var/lib/farmd
 USER nonroot
-# Mount the configuration here (read-only). Secrets come from
-# FARMD_CLIENT_SECRET / FARMD_IRC_TOKEN or from files such as
-# /run/secrets/client_secret named by client_secret_file / token_file.
+# Mount the configuration at /etc/farmd/config.yaml (read-only) and a volume
+# at /var/lib/farmd for the token `farmd login` stores and farmd renews:
+#   docker compose run --rm farmd login
+# FARMD_CONFIG is --config's default and STATE_DIRECTORY state_dir's, so
+# `login` needs no flags. A client secret comes from FARMD_CLIENT_SECRET or
+# from a file such as /run/secrets/client_secret named by client_secret_file.
+ENV FARMD_CONFIG=/etc/farmd/config.yaml STATE_DIRECTORY=/var/lib/farmd
+VOLUME /var/lib/farmd
 ENTRYPOINT ["/farmd"]
 CMD ["--config", "/etc/farmd/config.yaml"]
 # Needs http.listen in the config (e.g. 127.0.0.1:9180): --healthcheck GETs

@@ -28,7 +28,7 @@ var loginKeys = []string{"state_dir", "twitch", "irc.username"}
 func login(ctx context.Context, env environment, args []string, tune tuning) int {
 	fs := flag.NewFlagSet("farmd login", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	path := fs.String("config", defaultConfig, "configuration `file` (needs twitch.client_id, and twitch.client_secret for a confidential application)")
+	path := fs.String("config", configDefault(env.getenv), "configuration `file` (default: $"+EnvConfig+", else config.yaml); it needs twitch.client_id, and twitch.client_secret for a confidential application")
 	logLevel := fs.String("log-level", "warn", "log `level`: debug, info, warn or error")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: farmd login [--config FILE]\n\n"+

@@ -28,8 +28,21 @@ const (
 	stopTimeout = 5 * time.Second
 )
 
-// defaultConfig is --config's default.
+// defaultConfig is --config's default when $FARMD_CONFIG is not set (the
+// container image sets it, so `docker compose run farmd login` finds the
+// mounted file).
 const defaultConfig = "config.yaml"
+
+// EnvConfig names the environment variable holding --config's default.
+const EnvConfig = "FARMD_CONFIG"
+
+// configDefault is --config's default in env.
+func configDefault(getenv func(string) string) string {
+	if p := getenv(EnvConfig); p != "" {
+		return p
+	}
+	return defaultConfig
+}
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
 var version = ""
@@ -73,11 +86,11 @@ type flags struct {
 	health    bool
 }
 
-func parseFlags(args []string, stderr io.Writer) (flags, error) {
+func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("farmd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.config, "config", defaultConfig, "configuration `file`")
+	fs.StringVar(&f.config, "config", configDefault(getenv), "configuration `file` (default: $"+EnvConfig+", else config.yaml)")
 	fs.BoolVar(&f.check, "check", false, "validate the configuration (no network traffic) and exit: 0 valid, 2 invalid")
 	fs.BoolVar(&f.demo, "demo", false, "run against an embedded simulated Twitch: no credentials, no network")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
@@ -151,7 +164,7 @@ func run(ctx context.Context, env environment) int {
 	if len(env.args) > 0 && env.args[0] == "login" {
 		return login(ctx, env, env.args[1:], tune)
 	}
-	f, err := parseFlags(env.args, env.stderr)
+	f, err := parseFlags(env.args, env.stderr, env.getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
