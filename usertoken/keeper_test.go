@@ -282,3 +282,19 @@ func assertNoSecrets(tb testing.TB, e *env) {
 		}
 	}
 }
+
+func TestMemoryStorage(t *testing.T) {
+	var m usertoken.MemoryStorage
+	if _, err := m.Load(); !errors.Is(err, usertoken.ErrNoToken) {
+		t.Fatalf("Load of an empty MemoryStorage = %v, want ErrNoToken", err)
+	}
+	tok := &usertoken.Token{AccessToken: "a", RefreshToken: "r", Login: "farmbot", Scopes: []string{"chat:read"}}
+	if err := m.Save(tok); err != nil {
+		t.Fatal(err)
+	}
+	tok.Scopes[0] = "changed" // the saved copy must not change with it
+	got, err := m.Load()
+	if err != nil || got.Login != "farmbot" || got.Scopes[0] != "chat:read" {
+		t.Errorf("Load = %v (scopes %v), %v; want the saved copy", got, got.Scopes, err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/farmd/farmd/statefile"
@@ -64,6 +65,55 @@ type file struct {
 	LifetimeSeconds int64     `json:"lifetime_seconds"`
 	ObtainedAt      time.Time `json:"obtained_at"`
 }
+
+// Storage keeps a Token between runs. Store (a file in state_dir) is the
+// one farmd uses; MemoryStorage serves the demo, which may run where
+// nothing is writable.
+type Storage interface {
+	Load() (*Token, error)
+	Save(*Token) error
+	// Where names the storage in messages.
+	Where() string
+}
+
+var (
+	_ Storage = Store{}
+	_ Storage = (*MemoryStorage)(nil)
+)
+
+// MemoryStorage is a Storage in memory, safe for concurrent use.
+type MemoryStorage struct {
+	mu  sync.Mutex
+	tok *Token
+}
+
+// Load returns the saved token, or ErrNoToken.
+func (m *MemoryStorage) Load() (*Token, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tok == nil {
+		return nil, ErrNoToken
+	}
+	t := *m.tok
+	t.Scopes = slices.Clone(t.Scopes)
+	return &t, nil
+}
+
+// Save keeps a copy of t.
+func (m *MemoryStorage) Save(t *Token) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := *t
+	c.Scopes = slices.Clone(t.Scopes)
+	m.tok = &c
+	return nil
+}
+
+// Where says the token is kept in memory.
+func (m *MemoryStorage) Where() string { return "memory (not kept after exit)" }
+
+// Where is the file's path.
+func (s Store) Where() string { return s.Path }
 
 // Store is the token file in a state directory.
 type Store struct {

@@ -23,7 +23,7 @@ const maxChatRejections = 3
 type chatToken struct {
 	static string
 	keeper *usertoken.Keeper // nil with a static token
-	store  usertoken.Store
+	store  usertoken.Storage
 
 	// rejections counts the distinct tokens chat refused in a row, and
 	// lastRejected is the latest (irc goroutine only, reset by connected).
@@ -38,23 +38,25 @@ type chatToken struct {
 // loadChatToken reads the token farmd will use, before any network
 // traffic: the static token, or token.json in state_dir. A missing or
 // mismatched store is a configuration error (exit 2) that says what to run.
-func loadChatToken(cfg *config.Config, configPath string) (*chatToken, *usertoken.Token, error) {
+func loadChatToken(cfg *config.Config, configPath string, store usertoken.Storage) (*chatToken, *usertoken.Token, error) {
 	if cfg.IRC.Token != "" {
 		return &chatToken{static: string(cfg.IRC.Token), login: cfg.IRC.Username}, nil, nil
 	}
-	store := usertoken.StoreIn(cfg.StateDir)
+	if store == nil {
+		store = usertoken.StoreIn(cfg.StateDir)
+	}
 	tok, err := store.Load()
 	if errors.Is(err, usertoken.ErrNoToken) {
-		return nil, nil, fmt.Errorf("no chat token: irc.token is not set and %s does not exist; run `farmd login --config %s` (or set irc.token)", store.Path, configPath)
+		return nil, nil, fmt.Errorf("no chat token: irc.token is not set and %s does not exist; run `farmd login --config %s` (or set irc.token)", store.Where(), configPath)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("chat token: %w", err)
 	}
 	if u := cfg.IRC.Username; u != "" && u != tok.Login {
-		return nil, nil, fmt.Errorf("%s belongs to %q but irc.username is %q; run `farmd login --config %s` as %s, or change irc.username", store.Path, tok.Login, u, configPath, u)
+		return nil, nil, fmt.Errorf("%s belongs to %q but irc.username is %q; run `farmd login --config %s` as %s, or change irc.username", store.Where(), tok.Login, u, configPath, u)
 	}
 	if tok.ClientID != "" && tok.ClientID != cfg.Twitch.ClientID {
-		return nil, nil, fmt.Errorf("%s was issued to another application (client id) than twitch.client_id, and only that one can renew it; run `farmd login --config %s`", store.Path, configPath)
+		return nil, nil, fmt.Errorf("%s was issued to another application (client id) than twitch.client_id, and only that one can renew it; run `farmd login --config %s`", store.Where(), configPath)
 	}
 	return &chatToken{store: store, login: tok.Login}, tok, nil
 }

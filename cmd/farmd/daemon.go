@@ -39,6 +39,9 @@ type tuning struct {
 	// onTokenRefresh, if set, is called after each renewal of the stored
 	// chat token is stored and in use (tests wait for it).
 	onTokenRefresh func(usertoken.Status)
+	// store, if set, keeps the chat token instead of token.json in
+	// state_dir (the demo, which may run where nothing is writable).
+	store usertoken.Storage
 }
 
 func defaultTuning() tuning {
@@ -83,7 +86,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	chat, stored, err := loadChatToken(cfg, configPath)
+	chat, stored, err := loadChatToken(cfg, configPath, tune.store)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot start")
 		return exitConfig

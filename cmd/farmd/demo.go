@@ -58,14 +58,11 @@ func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals 
 	defer chat.Close()
 	chat.SetNotice("demo_banned", "msg_banned", "You are permanently banned from talking in demo_banned.")
 
-	stateDir, err := os.MkdirTemp("", "farmd-demo-")
-	if err != nil {
-		dlog.Error().Err(err).Msg("cannot make the demo's state_dir")
-		return exitFatal
-	}
-	defer os.RemoveAll(stateDir)
+	// The demo keeps its token in memory: it must not touch a real
+	// state_dir, and it also runs where nothing is writable (a read-only
+	// container, an empty chroot).
+	tune.store = &usertoken.MemoryStorage{}
 	cfg := config.Default()
-	cfg.StateDir = stateDir
 	cfg.Twitch.ClientID = tw.ClientID()
 	cfg.Twitch.ClientSecret = config.Secret(tw.ClientSecret())
 	cfg.Twitch.AuthURL, cfg.Twitch.HelixURL = tw.AuthURL(), tw.HelixURL()
@@ -84,7 +81,7 @@ func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals 
 	hopts := helixOptions(&cfg, log)
 	if code := (&loginFlow{
 		out: stdout, log: log, api: helix.New(hopts), cfg: &cfg,
-		sleep: tune.sleep, now: tune.now, store: usertoken.StoreIn(stateDir),
+		sleep: tune.sleep, now: tune.now, store: tune.store,
 	}).run(ctx, stdout); code != exitOK {
 		return code
 	}

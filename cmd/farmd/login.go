@@ -79,7 +79,7 @@ type loginFlow struct {
 	log   zerolog.Logger
 	api   *helix.Client
 	cfg   *config.Config
-	store usertoken.Store
+	store usertoken.Storage
 	sleep func(ctx context.Context, d time.Duration) error
 	now   func() time.Time
 }
@@ -167,6 +167,6 @@ func (l *loginFlow) run(ctx context.Context, stderr io.Writer) int {
 	if err := l.store.Save(stored); err != nil {
 		return fail(exitFatal, "%v", err)
 	}
-	fmt.Fprintf(l.out, "\nLogged in as %s. The token is stored in %s; farmd renews it from now on.\n", info.Login, l.store.Path)
+	fmt.Fprintf(l.out, "\nLogged in as %s. The token is stored in %s; farmd renews it from now on.\n", info.Login, l.store.Where())
 	return exitOK
 }
