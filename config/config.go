@@ -41,6 +41,8 @@ type Config struct {
 	IRC      IRC    `yaml:"irc"`
 	Poll     Poll   `yaml:"poll" reload:""`
 	HTTP     HTTP   `yaml:"http"`
+	// Notify lists the notification services and what each is told.
+	Notify []Notify `yaml:"notify"`
 	// Streamers are the Twitch logins to follow, in priority order: when
 	// more are live than irc.max_channels allows, the first ones win. After
 	// Load they are lowercase, without '#', and free of duplicates.
@@ -111,6 +113,27 @@ type Poll struct {
 	// OfflineGrace is how long a streamer must be seen offline before its
 	// channel is left; 0 leaves at once.
 	OfflineGrace time.Duration `yaml:"offline_grace" default:"2m" check:"nonnegative"`
+}
+
+// EventSub holds the real-time detection settings.
+type EventSub struct {
+	// Enabled turns EventSub on; polling goes on either way.
+	Enabled bool `yaml:"enabled" default:"true"`
+	// WebSocketURL is Twitch's EventSub WebSocket endpoint.
+	WebSocketURL string `yaml:"websocket_url" check:"wsurl" default:"twitch.DefaultEventSubURL"`
+}
+
+// Notify is one notification service: a shoutrrr URL (a secret: it holds
+// the service's credentials) and the events it receives.
+type Notify struct {
+	// URL is the service's shoutrrr URL, e.g. telegram://TOKEN@telegram?chats=@x.
+	// Load fills it from URLFile or the file itself.
+	URL Secret `yaml:"url" file:"url_file"`
+	// URLFile names a file holding the URL, expanded and resolved like the
+	// other *_file keys (a systemd credential: ${CREDENTIALS_DIRECTORY}/notify).
+	URLFile string `yaml:"url_file"`
+	// Events are the kinds of event sent there; empty means all.
+	Events []string `yaml:"events" oneof:"live|offline|unavailable|token|daemon"`
 }
 
 // HTTP holds the operations HTTP server settings.

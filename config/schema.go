@@ -66,9 +66,10 @@ type field struct {
 // namedDefaults are the defaults whose home is another package: a default
 // tag names the constant instead of copying its value.
 var namedDefaults = map[string]string{
-	"twitch.DefaultAuthURL":    twitch.DefaultAuthURL,
-	"twitch.DefaultHelixURL":   twitch.DefaultHelixURL,
-	"twitch.DefaultIRCAddress": twitch.DefaultIRCAddress,
+	"twitch.DefaultAuthURL":     twitch.DefaultAuthURL,
+	"twitch.DefaultHelixURL":    twitch.DefaultHelixURL,
+	"twitch.DefaultIRCAddress":  twitch.DefaultIRCAddress,
+	"twitch.DefaultEventSubURL": twitch.DefaultEventSubURL,
 }
 
 var (

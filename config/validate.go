@@ -50,6 +50,8 @@ var rules = map[string]*rule{
 	"url": {check: onString(checkURL), normalize: func(s string) string {
 		return strings.TrimRight(strings.TrimSpace(s), "/")
 	}},
+	// wsurl: a WebSocket URL (ws or wss).
+	"wsurl": {check: onString(checkWSURL), normalize: strings.TrimSpace},
 	// address: a server's host:port; the default is the example.
 	"address": {check: onString(func(f *field, s string) string {
 		if err := checkHostPort(s, false); err != "" {
@@ -277,6 +279,19 @@ func checkURL(f *field, raw string) string {
 		return fmt.Sprintf("%s must not hold credentials", quote(u.Redacted()))
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return fmt.Sprintf("%s must not have a query or fragment", quote(u.Redacted()))
+	}
+	return ""
+}
+
+// checkWSURL checks a WebSocket URL: absolute ws or wss, with a host and
+// without credentials.
+func checkWSURL(f *field, raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" || u.Opaque != "" {
+		return fmt.Sprintf("%s is not an absolute ws(s) URL (e.g. %s)", quote(redactURL(raw)), f.def)
+	}
+	if u.User != nil {
+		return fmt.Sprintf("%s must not hold credentials", quote(u.Redacted()))
 	}
 	return ""
 }

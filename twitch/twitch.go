@@ -15,6 +15,8 @@ const (
 	DefaultHelixURL = "https://api.twitch.tv/helix"
 	// DefaultIRCAddress is Twitch chat over TLS.
 	DefaultIRCAddress = "irc.chat.twitch.tv:6697"
+	// DefaultEventSubURL is EventSub's WebSocket endpoint.
+	DefaultEventSubURL = "wss://eventsub.wss.twitch.tv/ws"
 )
 
 // MaxLoginLen is the longest login Twitch allows.

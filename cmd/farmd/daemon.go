@@ -18,6 +18,7 @@ import (
 	"github.com/farmd/farmd/config"
 	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/irc"
+	"github.com/farmd/farmd/notify"
 	"github.com/farmd/farmd/ops"
 	"github.com/farmd/farmd/presence"
 	"github.com/farmd/farmd/usertoken"
@@ -42,6 +43,9 @@ type tuning struct {
 	// store, if set, keeps the chat token instead of token.json in
 	// state_dir (the demo, which may run where nothing is writable).
 	store usertoken.Storage
+	// notify, if set, adjusts the notifier's options (tests: fake
+	// services' HTTP client, a short batch window).
+	notify func(*notify.Options)
 }
 
 func defaultTuning() tuning {
@@ -91,6 +95,11 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 		log.Error().Err(err).Msg("cannot start")
 		return exitConfig
 	}
+	notes, err := newNotifications(cfg, log, tune)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot start: a notify URL is invalid")
+		return exitConfig
+	}
 	hopts := helixOptions(cfg, log)
 	ut := &userTokens{}
 	if stored != nil && hopts.ClientSecret == "" {
@@ -136,6 +145,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 		log:    log,
 		cfg:    cfg,
 		chat:   chat,
+		notes:  notes,
 		helix:  hc,
 		events: newIRCEvents(),
 		notify: &notifier{log: log},
@@ -200,13 +210,27 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 		Int("helix_bucket_assumed", presence.DefaultBucket).
 		Msg("farmd starting")
 
+	d.markRunning()
 	g, gctx := newComponents(ctx)
-	g.Go("irc", func() error { return d.irc.Run(gctx) })
+	g.Go("notify", func() error { return notes.run(gctx) })
+	g.Go("irc", func() error {
+		err := d.irc.Run(gctx)
+		if errors.Is(err, irc.ErrLoginRejected) {
+			notes.send(notify.Token{Problem: notify.TokenRejected, Reason: "Twitch chat refused the login", Command: d.loginCommand()})
+		}
+		return err
+	})
 	g.Go("presence", func() error { return d.engine.Run(gctx) })
 	g.Go("irc events", func() error { return d.forwardEvents(gctx) })
 	g.Go("validator", func() error { return d.validateLoop(gctx, tune.validateEvery) })
 	if chat.keeper != nil {
-		g.Go("token", func() error { return chat.keeper.Run(gctx) })
+		g.Go("token", func() error {
+			err := chat.keeper.Run(gctx)
+			if errors.Is(err, usertoken.ErrLoginNeeded) {
+				notes.send(notify.Token{Problem: notify.TokenRefreshFailed, Reason: "Twitch refused the stored refresh token", Command: d.loginCommand()})
+			}
+			return err
+		})
 	}
 	if httpLn != nil {
 		g.Go("http", func() error { return d.ops.Serve(gctx, httpLn) })
@@ -233,9 +257,11 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 			}
 			log.Info().Str("signal", sig.String()).Msg("shutting down: leaving channels")
 			d.notify.stopping()
+			notes.send(notify.Daemon{State: notify.DaemonStopping, Detail: "signal " + sig.String()})
 			cancel()
 			select {
 			case err := <-done:
+				d.markStopped(err)
 				return exitCode(log, err)
 			case <-time.After(stopTimeout):
 				log.Error().Stringer("timeout", stopTimeout).Strs("still_running", g.Running()).
@@ -243,6 +269,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 				return exitFatal
 			}
 		case err := <-done:
+			d.markStopped(err)
 			return exitCode(log, err)
 		}
 	}
@@ -389,6 +416,7 @@ type daemon struct {
 	log    zerolog.Logger
 	cfg    *config.Config // as loaded at start or by the last good reload; main goroutine only
 	chat   *chatToken
+	notes  *notifications // nil without a notify section
 	helix  *helix.Client
 	irc    *irc.Manager
 	engine *presence.Engine
@@ -458,6 +486,7 @@ func (d *daemon) forwardEvents(ctx context.Context) error {
 			d.notify.connectedIRC()
 		}
 		for _, ev := range refused {
+			d.notes.send(notify.Unavailable{Login: ev.Channel, Reason: ev.Reason})
 			if err := d.engine.MarkUnavailable(ctx, ev.Channel, ev.Reason); err != nil {
 				return nil // shutting down
 			}
@@ -510,6 +539,7 @@ func (d *daemon) validateLoop(ctx context.Context, every time.Duration) error {
 			d.log.Info().Msg("Twitch says the chat token is no longer valid; renewing it")
 			d.chat.keeper.Invalidate(tok)
 		case errors.Is(err, helix.ErrUnauthorized):
+			d.notes.send(notify.Token{Problem: notify.TokenRejected, Reason: "Twitch says irc.token is no longer valid", Command: d.loginCommand()})
 			return fmt.Errorf("hourly validation of irc.token: %w: %w", errTokenRejected, err)
 		case err != nil:
 			d.log.Warn().Err(err).Msgf("could not validate %s; will retry", d.chat.name())
@@ -518,6 +548,7 @@ func (d *daemon) validateLoop(ctx context.Context, every time.Duration) error {
 			d.chat.validated(tok, info)
 			if d.chat.keeper == nil && info.ExpiresIn > 0 && info.ExpiresIn < staticTokenWarning && time.Since(warnedExpiry) >= 24*time.Hour {
 				warnedExpiry = time.Now()
+				d.notes.send(notify.Token{Problem: notify.TokenExpiring, ExpiresAt: time.Now().Add(info.ExpiresIn), Command: d.loginCommand()})
 				d.log.Warn().Stringer("expires_in", info.ExpiresIn.Round(time.Minute)).
 					Msg("irc.token expires soon and farmd cannot renew a static token; run `farmd login` and remove irc.token to let farmd renew its own")
 			}

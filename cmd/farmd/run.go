@@ -99,7 +99,8 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (fl
 	fs.StringVar(&f.logFormat, "log-format", "", "log `format`: json or console (default: console on a terminal, else json)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: farmd [--config FILE] [--check | --healthcheck | --demo] [--log-level LEVEL] [--log-format json|console]\n"+
-			"       farmd login [--config FILE]\n\n")
+			"       farmd login [--config FILE]\n"+
+			"       farmd notify-test [--config FILE]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -157,12 +158,20 @@ func versionString() string {
 
 // run is farmd's main, returning the exit code.
 func run(ctx context.Context, env environment) int {
+	if env.getenv == nil {
+		env.getenv = func(string) string { return "" }
+	}
 	tune := defaultTuning()
 	if env.tune != nil {
 		env.tune(&tune)
 	}
-	if len(env.args) > 0 && env.args[0] == "login" {
-		return login(ctx, env, env.args[1:], tune)
+	if len(env.args) > 0 {
+		switch env.args[0] {
+		case "login":
+			return login(ctx, env, env.args[1:], tune)
+		case "notify-test":
+			return notifyTest(ctx, env, env.args[1:], tune)
+		}
 	}
 	f, err := parseFlags(env.args, env.stderr, env.getenv)
 	if errors.Is(err, flag.ErrHelp) {
@@ -209,9 +218,12 @@ func run(ctx context.Context, env environment) int {
 
 // check validates the configuration file and prints every problem.
 func check(path string, env environment) int {
-	_, warnings, err := config.Load(path, env.getenv)
+	cfg, warnings, err := config.Load(path, env.getenv)
 	for _, w := range warnings {
 		fmt.Fprintf(env.stderr, "warning: %s\n", w)
+	}
+	if err == nil {
+		_, err = notifyTargets(cfg) // shoutrrr's own parser, by position
 	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "%s: invalid configuration:\n%s\n", path, indent(err.Error()))
