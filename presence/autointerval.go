@@ -13,7 +13,8 @@ func RequestsPerMinute(n int, interval time.Duration) float64 {
 }
 
 // pollInterval is the interval from the start of a poll of n streamers to
-// the next one.
+// the next one. A fixed interval is never changed; an automatic one is
+// lengthened while EventSub is healthy (RealtimeInterval).
 func (l *loop) pollInterval(n int) time.Duration {
 	if !l.settings.AutoInterval {
 		return l.settings.Interval
@@ -22,7 +23,24 @@ func (l *loop) pollInterval(n int) time.Duration {
 	if l.bucket != nil {
 		bucket = l.bucket()
 	}
-	return AutoInterval(n, bucket)
+	auto := AutoInterval(n, bucket)
+	if l.realtime {
+		return RealtimeInterval(auto)
+	}
+	return auto
+}
+
+// MaxRealtimeInterval caps how far RealtimeInterval lengthens polling: the
+// polls are the safety net for events Twitch did not deliver.
+const MaxRealtimeInterval = 5 * time.Minute
+
+// RealtimeInterval is the interval `poll.interval: auto` uses while EventSub
+// is healthy, given auto, the interval AutoInterval chose: four times auto,
+// at most MaxRealtimeInterval, never shorter than auto (which the Helix
+// bucket needs). EventSub reports going live within a second, so polls
+// only catch what it missed; four times stays well inside HelixLag.
+func RealtimeInterval(auto time.Duration) time.Duration {
+	return max(min(4*auto, MaxRealtimeInterval), auto)
 }
 
 // DefaultBucket is Twitch's documented Helix bucket for an app token, in

@@ -33,6 +33,10 @@ type Options struct {
 	Logger   zerolog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// At, if set, returns a channel that receives once Now has reached t;
+	// the loop waits on it for its next poll and deadlines. It is for a
+	// fake clock: by default the loop uses a timer on the real clock.
+	At func(t time.Time) <-chan time.Time
 	// UnavailableFor is how long a channel Twitch refused stays skipped
 	// (default 1h).
 	UnavailableFor time.Duration
@@ -93,6 +97,7 @@ type deps struct {
 	chat           Chat
 	log            zerolog.Logger
 	now            func() time.Time
+	at             func(time.Time) <-chan time.Time
 	unavailableFor time.Duration
 	onPoll         func(PollResult)
 	bucket         func() int
@@ -124,6 +129,12 @@ type Snapshot struct {
 	FailingFor   time.Time `json:"failing_since,omitzero"`    // first of the current run of polls with failures
 	PartialSince time.Time `json:"partial_since,omitzero"`    // first of the current run of partial polls
 	Unchecked    int       `json:"unchecked"`                 // streamers the last poll could not determine
+
+	// Realtime is what SetRealtime last said: EventSub is healthy.
+	Realtime bool `json:"realtime"`
+	// Observations counts the per-streamer observations applied and those
+	// ignored as older than one applied or as Helix lagging (State).
+	Observations ObservationCounts `json:"observations"`
 }
 
 // New returns an Engine; Run starts it.
@@ -141,6 +152,7 @@ func New(opts Options) *Engine {
 			checker: opts.Checker, resolver: opts.Resolver, chat: opts.Chat,
 			log:            opts.Logger.With().Str("component", "presence").Logger(),
 			now:            opts.Now,
+			at:             opts.At,
 			unavailableFor: opts.UnavailableFor,
 			onPoll:         opts.OnPoll,
 			bucket:         opts.Bucket,
@@ -160,9 +172,22 @@ func (e *Engine) Reload(ctx context.Context, s Settings) error {
 }
 
 // Observe feeds statuses from another source (such as EventSub) into the
-// same state the poller feeds.
+// same state the poller feeds, with the same rules (State) and the same
+// log lines for the transitions they cause. Each Status should carry its
+// At and Source (SourceEventSub for an event); a zero At is taken as the
+// time the loop applies it and an empty Source as SourcePoll.
 func (e *Engine) Observe(ctx context.Context, statuses []Status) error {
 	return e.send(ctx, observeMsg{statuses: slices.Clone(statuses)})
+}
+
+// SetRealtime tells the Engine whether EventSub is healthy: connected, its
+// shard enabled and its subscriptions in place. While it is, an EventSub
+// stream.offline ends its grace by time alone and `poll.interval: auto`
+// polls less often (RealtimeInterval); when it stops being healthy, polls
+// must see the rest of such a grace and the normal interval comes back at
+// once. Nothing is assumed healthy until told.
+func (e *Engine) SetRealtime(ctx context.Context, healthy bool) error {
+	return e.send(ctx, realtimeMsg{healthy: healthy})
 }
 
 // MarkUnavailable records that Twitch refused channel for reason; its slot

@@ -33,12 +33,16 @@ type fakeTwitch struct {
 	// logins asked are reported on resolves first.
 	gate     chan struct{}
 	resolves chan []string
+	// hold, if set, holds every CheckStreams until it is closed, after
+	// reporting on checking: a poll in flight.
+	hold     chan struct{}
+	checking chan struct{}
 }
 
 func newFakeTwitch(known ...string) *fakeTwitch {
 	f := &fakeTwitch{
 		known: map[string]bool{}, idOf: map[string]string{}, live: map[string]bool{}, fail: map[string]bool{}, resolveFail: map[string]bool{},
-		polls: make(chan []string, 100), resolves: make(chan []string, 100),
+		polls: make(chan []string, 100), resolves: make(chan []string, 100), checking: make(chan struct{}, 100),
 	}
 	for _, l := range known {
 		f.known[l] = true
@@ -88,6 +92,17 @@ func (f *fakeTwitch) ResolveLogins(ctx context.Context, logins []string) ([]Stre
 }
 
 func (f *fakeTwitch) CheckStreams(ctx context.Context, ids []string) ([]Status, error) {
+	f.mu.Lock()
+	hold := f.hold
+	f.mu.Unlock()
+	if hold != nil {
+		f.checking <- struct{}{}
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	var out []Status
 	var err error

@@ -22,10 +22,13 @@ type loop struct {
 	health   pollHealth
 	handoff  handoff
 
-	polling  bool
-	nextPoll time.Time // the zero time, after a reload, means now
-	interval time.Duration
-	done     chan pollOutcome
+	polling   bool
+	nextPoll  time.Time // the zero time, after a reload, means now
+	interval  time.Duration
+	pollStart time.Time // of the last poll started
+	pollN     int       // streamers it polled
+	realtime  bool      // EventSub is healthy (Engine.SetRealtime)
+	done      chan pollOutcome
 
 	published Snapshot // what the last apply published
 }
@@ -46,17 +49,16 @@ func newLoop(e *Engine) *loop {
 }
 
 // run is the loop: its inputs are the messages (handle), the end of the
-// poll in flight (finishPoll) and a timer for the next poll or the next
-// deadline of the State.
+// poll in flight (finishPoll) and a wake-up for the next poll or the next
+// deadline of the State (an unavailable mark or an event's grace ending).
 func (l *loop) run(ctx context.Context) error {
 	pollCtx, cancelPolls := context.WithCancel(ctx)
 	defer cancelPolls()
 	l.apply() // publish the empty state: nothing is wanted until observed
 	l.startPoll(pollCtx)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	var w waker
+	defer w.stop()
 	for {
-		l.resetTimer(timer)
 		select {
 		case <-ctx.Done():
 			if l.polling {
@@ -67,7 +69,7 @@ func (l *loop) run(ctx context.Context) error {
 			l.finishPoll(out)
 		case m := <-l.events:
 			l.handle(m)
-		case <-timer.C:
+		case <-w.at(l.deps, l.nextWake()):
 			if !l.polling && !l.now().Before(l.nextPoll) {
 				l.startPoll(pollCtx)
 			}
@@ -76,8 +78,9 @@ func (l *loop) run(ctx context.Context) error {
 	}
 }
 
-// resetTimer arms timer for the next poll or state deadline.
-func (l *loop) resetTimer(timer *time.Timer) {
+// nextWake is when the loop has to act without a message: the next poll or
+// the next deadline of the State, and within the hour in any case.
+func (l *loop) nextWake() time.Time {
 	now := l.now()
 	next := now.Add(time.Hour)
 	if !l.polling && l.nextPoll.Before(next) {
@@ -86,7 +89,47 @@ func (l *loop) resetTimer(timer *time.Timer) {
 	if d := l.state.NextDeadline(now); !d.IsZero() && d.Before(next) {
 		next = d
 	}
-	timer.Reset(max(next.Sub(now), 0))
+	return next
+}
+
+// waker gives the loop a channel that fires at a time: from deps.at when
+// set (a fake clock), else from one reused timer on the real clock.
+type waker struct{ timer *time.Timer }
+
+func (w *waker) at(d deps, t time.Time) <-chan time.Time {
+	if d.at != nil {
+		return d.at(t)
+	}
+	wait := max(t.Sub(d.now()), 0)
+	if w.timer == nil {
+		w.timer = time.NewTimer(wait)
+	} else {
+		w.timer.Reset(wait)
+	}
+	return w.timer.C
+}
+
+func (w *waker) stop() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// setRealtime records whether EventSub is healthy. Going down, a poll that
+// a lengthened interval put off comes back to the normal interval, counted
+// from the last poll's start.
+func (l *loop) setRealtime(healthy bool) {
+	if healthy == l.realtime {
+		return
+	}
+	l.realtime = healthy
+	l.state.SetRealtime(l.now(), healthy)
+	if !healthy && !l.nextPoll.IsZero() {
+		if next := l.pollStart.Add(l.pollInterval(l.pollN)); next.Before(l.nextPoll) {
+			l.nextPoll = next
+		}
+	}
+	l.apply()
 }
 
 func (l *loop) reload(s Settings) {
@@ -125,9 +168,11 @@ func (l *loop) markUnavailable(channel, reason string) {
 func (l *loop) apply() {
 	wanted := l.state.Evaluate(l.now())
 	s := Snapshot{
-		Counts:     l.state.Counts(),
-		Wanted:     slices.Clone(wanted),
-		Unresolved: l.logins.unresolved(l.settings.Logins),
+		Counts:       l.state.Counts(),
+		Wanted:       slices.Clone(wanted),
+		Unresolved:   l.logins.unresolved(l.settings.Logins),
+		Realtime:     l.realtime,
+		Observations: l.state.ObservationCounts(),
 	}
 	l.health.fill(&s)
 	l.published = s

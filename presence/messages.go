@@ -15,6 +15,9 @@ type reloadMsg struct{ settings Settings }
 // (Engine.Observe).
 type observeMsg struct{ statuses []Status }
 
+// realtimeMsg says whether EventSub is healthy (Engine.SetRealtime).
+type realtimeMsg struct{ healthy bool }
+
 // unavailableMsg says Twitch refused a channel (Engine.MarkUnavailable).
 type unavailableMsg struct{ channel, reason string }
 
@@ -27,6 +30,7 @@ type snapshotMsg struct{ reply chan<- Snapshot }
 
 func (reloadMsg) isMessage()      {}
 func (observeMsg) isMessage()     {}
+func (realtimeMsg) isMessage()    {}
 func (unavailableMsg) isMessage() {}
 func (aliveMsg) isMessage()       {}
 func (snapshotMsg) isMessage()    {}
@@ -37,8 +41,10 @@ func (l *loop) handle(m message) {
 	case reloadMsg:
 		l.reload(m.settings)
 	case observeMsg:
-		l.state.Observe(l.now(), m.statuses)
+		l.observe(l.now(), m.statuses)
 		l.apply()
+	case realtimeMsg:
+		l.setRealtime(m.healthy)
 	case unavailableMsg:
 		l.markUnavailable(m.channel, m.reason)
 	case aliveMsg:

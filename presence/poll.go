@@ -27,7 +27,8 @@ func (l *loop) startPoll(ctx context.Context) {
 	start := l.now()
 	asked := slices.Clone(l.logins.pending)
 	ids := l.state.IDs()
-	l.interval = l.pollInterval(len(ids) + len(asked))
+	l.pollStart, l.pollN = start, len(ids)+len(asked)
+	l.interval = l.pollInterval(l.pollN)
 	l.nextPoll = start.Add(l.interval)
 	resolver, checker, now, done := l.resolver, l.checker, l.now, l.done
 	out := pollOutcome{start: start, reloads: l.reloads, asked: asked}
@@ -62,14 +63,13 @@ func (l *loop) finishPoll(out pollOutcome) {
 		err:       errors.Join(out.resolveErr, out.checkErr),
 	}
 	l.health.record(end)
-	for _, c := range l.state.Observe(out.end, out.statuses) {
-		ev := l.log.Info().Str("streamer", c.Login).Str("channel", c.Channel)
-		if c.Live {
-			ev.Msg("streamer is live")
-		} else {
-			ev.Stringer("offline_grace", l.settings.OfflineGrace).Msg("streamer went offline")
-		}
+	// The statuses are what Helix knew when the request started, or later:
+	// stamped with the start, an answer that arrives after an event never
+	// passes for newer than it.
+	for i := range out.statuses {
+		out.statuses[i].At, out.statuses[i].Source = out.start, SourcePoll
 	}
+	l.observe(out.end, out.statuses)
 	l.apply()
 	if l.onPoll != nil {
 		live := 0
@@ -97,4 +97,18 @@ func (l *loop) finishResolve(out pollOutcome) int {
 	}
 	l.state.setStreamers(l.logins.streamers(l.settings.Logins), false)
 	return unsettled
+}
+
+// observe applies statuses to the State and logs the transitions they
+// cause, whichever source they come from, so that an event's JOIN or PART
+// reads in the log like a poll's.
+func (l *loop) observe(now time.Time, statuses []Status) {
+	for _, c := range l.state.Observe(now, statuses) {
+		ev := l.log.Info().Str("streamer", c.Login).Str("channel", c.Channel).Str("source", string(c.Source))
+		if c.Live {
+			ev.Msg("streamer is live")
+		} else {
+			ev.Stringer("offline_grace", l.settings.OfflineGrace).Msg("streamer went offline")
+		}
+	}
 }

@@ -5,7 +5,10 @@
 // interfaces it needs and they implement them.
 package presence
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Streamer is a configured streamer whose Twitch user ID is known.
 // Login is the configured (normalised) login; the channel joined is the
@@ -22,7 +25,29 @@ type Status struct {
 	// and may be empty otherwise.
 	Login string
 	Live  bool
+	// At is when the observation was made: for a poll, when its request
+	// started (the Engine stamps it; Helix answers with what it knew then
+	// or later); for an event, its timestamp. It orders observations from
+	// different sources (State). The zero time means when it is applied.
+	At time.Time
+	// Source is where the observation came from. Empty means SourcePoll,
+	// which is what a StreamChecker returns.
+	Source Source
 }
+
+// Source names where an observation came from: the sources differ in how
+// far they can be trusted (State, the Helix lag rule).
+type Source string
+
+// The sources of observations.
+const (
+	// SourcePoll is a Helix /streams poll: cached, so it shows a stream
+	// seconds to minutes after it starts and after it ends.
+	SourcePoll Source = "poll"
+	// SourceEventSub is an EventSub stream.online or stream.offline
+	// notification, pushed by Twitch as the stream starts or ends.
+	SourceEventSub Source = "eventsub"
+)
 
 // StreamChecker reports the stream status of a set of users. helix.Client
 // implements it.

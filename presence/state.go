@@ -4,17 +4,44 @@ import (
 	"time"
 )
 
+// HelixLag is how long after an EventSub stream.online event a poll that
+// does not show the stream is taken for Helix's cache lagging behind, not
+// for the stream having ended.
+const HelixLag = 10 * time.Minute
+
 // State holds what is known of every configured streamer and decides which
 // channels the account should be in. It is not safe for concurrent use: the
 // Engine's goroutine owns it. Every method takes the current time, so the
 // rules are tested without a clock.
 //
-// The rules:
+// Observations come from polls and from EventSub events, each with the time
+// it was made (Status.At). Per streamer:
+//   - an observation older than the last one applied is ignored (stale), so
+//     a poll whose request started before an event and whose answer arrives
+//     after it never undoes the event, and an event delivered late never
+//     undoes a newer poll; the one exception is the next rule's mirror: a
+//     stream.online event is applied over a poll that did not show the
+//     stream and started less than HelixLag after the event;
+//   - a poll that does not show a streamer is ignored (lagging) while the
+//     streamer's last applied stream.online event is younger than HelixLag
+//     at the poll's start: Helix shows a stream late; a poll that shows it
+//     always agrees with the event.
+//
+// Which channels are wanted:
 //   - a streamer seen live is eligible;
 //   - a streamer that was wanted and is then seen offline stays eligible
-//     until it has been seen offline continuously for the offline grace:
-//     the PART needs an offline observation made at least the grace after
-//     the first one, so polls that fail during the grace never end it;
+//     until it has been seen offline continuously for the offline grace,
+//     counted from the first offline observation of the run. A poll is a
+//     sighting at one instant: the grace ends with a poll that does not
+//     show the stream made at least the grace after the first one, so
+//     polls that fail during the grace never end or extend it. A
+//     stream.offline event is a sighting that goes on for as long as
+//     EventSub stays healthy (SetRealtime), since Twitch would push
+//     stream.online if the stream came back: the grace then ends by time
+//     alone (NextDeadline), without waiting for a poll. If EventSub stops
+//     being healthy, the event counts as seen until then and polls must
+//     see the rest of the grace. An event applied while EventSub is not
+//     known healthy counts as a single sighting, like a poll;
 //   - a channel marked unavailable (banned, suspended, gone) is skipped
 //     until its mark expires or the streamer list is reloaded;
 //   - of the eligible streamers, the first MaxChannels in list order are
@@ -26,9 +53,11 @@ import (
 type State struct {
 	grace       time.Duration
 	maxChannels int
+	realtime    bool     // EventSub is healthy (SetRealtime)
 	entries     []*entry // priority order
 	byID        map[string]*entry
 	counts      Counts // as of the last Evaluate
+	observed    ObservationCounts
 }
 
 type entry struct {
@@ -41,9 +70,35 @@ type entry struct {
 	liveSince    time.Time
 	offlineSince time.Time // first of the current run of offline observations
 	offlineSeen  time.Time // last of them
-	held         bool      // in the wanted set of the last evaluation
+	// watched: the current offline run includes a stream.offline event
+	// applied while EventSub was healthy, and EventSub has stayed healthy
+	// since: the streamer is seen offline until now.
+	watched      bool
+	held         bool // in the wanted set of the last evaluation
 	unavailUntil time.Time
 	unavailWhy   string
+
+	// What ordering needs: the times of the last applied observation of
+	// each source, whether that poll showed the stream, and the time of
+	// the stream.online event the current live run was seen by (zero once
+	// seen offline).
+	lastPoll, lastEvent time.Time
+	lastPollLive        bool
+	onlineEvent         time.Time
+
+	// The observation that set the current liveness, for Streamers.
+	source   Source
+	sourceAt time.Time
+}
+
+// ObservationCounts are how many per-streamer observations State applied
+// and ignored, by source, since it was made.
+type ObservationCounts struct {
+	Events       int `json:"events"`        // EventSub observations applied
+	EventsStale  int `json:"events_stale"`  // EventSub observations older than one applied: ignored
+	Polls        int `json:"polls"`         // poll observations applied
+	PollsStale   int `json:"polls_stale"`   // poll observations older than an applied event: ignored
+	PollsLagging int `json:"polls_lagging"` // polls not showing a stream just announced live: ignored
 }
 
 // NewState returns a State with the given offline grace and channel cap.
@@ -100,10 +155,13 @@ type Change struct {
 	Streamer
 	Channel string
 	Live    bool
+	Source  Source
 }
 
-// Observe records statuses seen at now and returns the streamers whose
-// liveness changed. Statuses of unknown user IDs are ignored.
+// Observe applies statuses (an observation with a zero At is taken as made
+// at now) and returns the streamers whose liveness changed, in the order of
+// statuses. Statuses of unknown user IDs are ignored; so are stale and
+// lagging ones (State), which ObservationCounts counts.
 func (s *State) Observe(now time.Time, statuses []Status) []Change {
 	var changes []Change
 	for _, st := range statuses {
@@ -111,30 +169,100 @@ func (s *State) Observe(now time.Time, statuses []Status) []Change {
 		if !ok {
 			continue
 		}
+		if st.At.IsZero() {
+			st.At = now
+		}
+		if st.Source == "" {
+			st.Source = SourcePoll
+		}
+		if !s.admit(e, st) {
+			continue
+		}
 		if st.Live && st.Login != "" {
 			e.channel = st.Login
 		}
 		changed := !e.observed || e.live != st.Live
 		e.observed = true
+		if changed {
+			e.source, e.sourceAt = st.Source, st.At
+		}
 		switch {
 		case st.Live:
-			if !e.live {
-				e.liveSince = now
+			if !e.live || (st.Source == SourceEventSub && st.At.Before(e.liveSince)) {
+				e.liveSince = st.At // an online event knows when the stream started
+			}
+			if st.Source == SourceEventSub {
+				e.onlineEvent = st.At
 			}
 			e.live = true
-			e.offlineSince, e.offlineSeen = time.Time{}, time.Time{}
+			e.offlineSince, e.offlineSeen, e.watched = time.Time{}, time.Time{}, false
 		default:
 			if e.live || e.offlineSince.IsZero() {
-				e.offlineSince = now
+				e.offlineSince, e.offlineSeen, e.watched = st.At, st.At, false
 			}
-			e.offlineSeen = now
-			e.live = false
+			e.offlineSeen = later(e.offlineSeen, st.At)
+			if st.Source == SourceEventSub && s.realtime {
+				e.watched = true
+			}
+			e.live, e.onlineEvent = false, time.Time{}
 		}
 		if changed && (st.Live || e.held) {
-			changes = append(changes, Change{Streamer: e.Streamer, Channel: e.channel, Live: st.Live})
+			changes = append(changes, Change{Streamer: e.Streamer, Channel: e.channel, Live: st.Live, Source: st.Source})
 		}
 	}
 	return changes
+}
+
+// admit applies the ordering rules (State) to st, with At and Source set:
+// it reports whether st is to be applied, counts it, and records its time.
+func (s *State) admit(e *entry, st Status) bool {
+	if st.Source == SourceEventSub {
+		stale := st.At.Before(e.lastEvent) ||
+			st.At.Before(e.lastPoll) && !(st.Live && !e.lastPollLive && e.lastPoll.Sub(st.At) < HelixLag)
+		if stale {
+			s.observed.EventsStale++
+			return false
+		}
+		s.observed.Events++
+		e.lastEvent = st.At
+		return true
+	}
+	switch {
+	case st.At.Before(e.lastEvent) || st.At.Before(e.lastPoll):
+		s.observed.PollsStale++
+		return false
+	case !st.Live && !e.onlineEvent.IsZero() && st.At.Sub(e.onlineEvent) < HelixLag:
+		s.observed.PollsLagging++
+		return false
+	}
+	s.observed.Polls++
+	e.lastPoll, e.lastPollLive = st.At, st.Live
+	return true
+}
+
+// SetRealtime records at now whether EventSub is healthy: connected, with
+// its subscriptions in place, so that a stream going live would be pushed.
+// When it stops being healthy, a streamer seen offline by an event counts
+// as seen until now, and polls must see the rest of its grace.
+func (s *State) SetRealtime(now time.Time, healthy bool) {
+	if s.realtime && !healthy {
+		for _, e := range s.entries {
+			if e.watched {
+				e.offlineSeen, e.watched = later(e.offlineSeen, now), false
+			}
+		}
+	}
+	s.realtime = healthy
+}
+
+// ObservationCounts returns how many observations were applied and ignored.
+func (s *State) ObservationCounts() ObservationCounts { return s.observed }
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // MarkUnavailable marks the streamer whose channel is channel as not
@@ -158,7 +286,14 @@ func (s *State) eligible(now time.Time, e *entry) bool {
 	if e.live {
 		return true
 	}
-	return e.held && !e.offlineSince.IsZero() && e.offlineSeen.Sub(e.offlineSince) < s.grace
+	if !e.held || e.offlineSince.IsZero() {
+		return false
+	}
+	seen := e.offlineSeen
+	if e.watched {
+		seen = later(seen, now) // an event's sighting lasts while EventSub is healthy
+	}
+	return seen.Sub(e.offlineSince) < s.grace
 }
 
 // Evaluate computes the channels the account should be in at now, in
@@ -186,15 +321,26 @@ func (s *State) Evaluate(now time.Time) []string {
 // change while the per-streamer list is built only on request.
 func (s *State) Counts() Counts { return s.counts }
 
-// NextDeadline returns the earliest time after now at which Evaluate could
-// give a different answer without a new observation (an unavailable mark
-// running out), or the zero time when there is none. The offline grace needs
-// no deadline: it ends only with an observation.
+// NextDeadline returns the earliest time at which Evaluate could give a
+// different answer without a new observation, or the zero time when there
+// is none: an unavailable mark running out after now, or the grace of a
+// held streamer seen offline by an event ending. A grace that has already
+// ended but that no Evaluate has applied yet is returned too, so a caller
+// that lets the time pass before arming its timer still evaluates at once.
+// A grace seen by polls only needs no deadline: it ends only with a poll.
 func (s *State) NextDeadline(now time.Time) time.Time {
 	var next time.Time
-	for _, e := range s.entries {
-		if t := e.unavailUntil; t.After(now) && (next.IsZero() || t.Before(next)) {
+	earliest := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
 			next = t
+		}
+	}
+	for _, e := range s.entries {
+		if t := e.unavailUntil; t.After(now) {
+			earliest(t)
+		}
+		if e.held && e.watched && !e.live {
+			earliest(e.offlineSince.Add(s.grace))
 		}
 	}
 	return next
@@ -289,13 +435,21 @@ type StreamerStatus struct {
 	State     ChannelState `json:"state"`
 	Until     time.Time    `json:"until,omitzero"`
 	Reason    string       `json:"reason,omitempty"`
+	// LiveSource is the source of the observation that set Live (the first
+	// to see the stream live, or offline), and ObservedAt when it was made;
+	// both are empty before the first observation.
+	LiveSource Source    `json:"live_source,omitempty"`
+	ObservedAt time.Time `json:"observed_at,omitzero"`
 }
 
 // Streamers describes every streamer as of the last Evaluate at now.
 func (s *State) Streamers(now time.Time) []StreamerStatus {
 	out := make([]StreamerStatus, 0, len(s.entries))
 	for _, e := range s.entries {
-		st := StreamerStatus{Login: e.Login, ID: e.ID, Channel: e.channel, Live: e.live, State: s.stateOf(now, e)}
+		st := StreamerStatus{
+			Login: e.Login, ID: e.ID, Channel: e.channel, Live: e.live, State: s.stateOf(now, e),
+			LiveSource: e.source, ObservedAt: e.sourceAt,
+		}
 		if e.live {
 			st.LiveSince = e.liveSince
 		}
