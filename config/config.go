@@ -41,6 +41,8 @@ type Config struct {
 	IRC      IRC    `yaml:"irc"`
 	Poll     Poll   `yaml:"poll" reload:""`
 	HTTP     HTTP   `yaml:"http"`
+	// EventSub is real-time live detection through an EventSub conduit.
+	EventSub EventSub `yaml:"eventsub"`
 	// Notify lists the notification services and what each is told.
 	Notify []Notify `yaml:"notify"`
 	// Streamers are the Twitch logins to follow, in priority order: when

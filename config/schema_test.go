@@ -13,9 +13,10 @@ import (
 // home is package twitch come from there.
 func TestDefault(t *testing.T) {
 	want := Config{
-		Twitch: Twitch{AuthURL: twitch.DefaultAuthURL, HelixURL: twitch.DefaultHelixURL},
-		IRC:    IRC{Address: twitch.DefaultIRCAddress, TLS: true, MaxChannels: 100},
-		Poll:   Poll{Interval: 60 * time.Second, OfflineGrace: 2 * time.Minute},
+		Twitch:   Twitch{AuthURL: twitch.DefaultAuthURL, HelixURL: twitch.DefaultHelixURL},
+		IRC:      IRC{Address: twitch.DefaultIRCAddress, TLS: true, MaxChannels: 100},
+		Poll:     Poll{Interval: 60 * time.Second, OfflineGrace: 2 * time.Minute},
+		EventSub: EventSub{Enabled: true, WebSocketURL: twitch.DefaultEventSubURL},
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

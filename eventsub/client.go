@@ -98,6 +98,11 @@ type Options struct {
 	// WebSocket reader never waits for it (events queue up meanwhile), so
 	// none is lost and keepalives are still read. Nil drops events.
 	OnEvent func(Event)
+	// OnHealth, if set, is called with the status whenever Healthy or
+	// PolledOnly changes (the daemon lengthens polling while every
+	// streamer is subscribed and the session is healthy). It runs on the
+	// client's goroutines and must not block.
+	OnHealth func(Status)
 
 	// Now returns the current time (event times, duplicate memory).
 	// Default time.Now.
@@ -167,7 +172,8 @@ type Client struct {
 	interval time.Duration
 	slack    time.Duration
 
-	events *eventQueue
+	events   *eventQueue
+	onHealth func(Status)
 
 	// Mailboxes into the manager loop: one slot each, latest wins.
 	streamersCh chan struct{}
@@ -200,6 +206,7 @@ func New(o Options) *Client {
 		streamersCh: make(chan struct{}, 1),
 		sessionCh:   make(chan string, 1),
 		revokedCh:   make(chan struct{}, 1),
+		onHealth:    o.OnHealth,
 	}
 	if c.helixURL == "" {
 		c.helixURL = twitch.DefaultHelixURL
@@ -289,9 +296,20 @@ func (c *Client) Run(ctx context.Context) error {
 // update edits the status under the lock.
 func (c *Client) update(f func(st *Status)) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	before := c.st
 	f(&c.st)
 	c.st.Healthy = c.st.ShardStatus == shardEnabled && c.st.SessionID != "" && c.st.LastError == ""
+	after := c.st
+	c.mu.Unlock()
+	c.healthChanged(before, after)
+}
+
+// healthChanged calls OnHealth when the health changed between before and
+// after.
+func (c *Client) healthChanged(before, after Status) {
+	if c.onHealth != nil && (before.Healthy != after.Healthy || before.PolledOnly != after.PolledOnly) {
+		c.onHealth(after)
+	}
 }
 
 // warn records err as the last error and logs it; the same message again
@@ -301,14 +319,17 @@ func (c *Client) warn(what string, err error) {
 	msg := what + ": " + err.Error()
 	now := c.now()
 	c.mu.Lock()
+	before := c.st
 	c.st.LastError = msg
 	c.st.LastErrorAt = now
 	c.st.Healthy = false
+	after := c.st
 	repeat := msg == c.lastWarn && now.Sub(c.lastWarnT) < 5*time.Minute
 	if !repeat {
 		c.lastWarn, c.lastWarnT = msg, now
 	}
 	c.mu.Unlock()
+	c.healthChanged(before, after)
 	if repeat {
 		c.log.Debug().Err(err).Msg(what)
 		return

@@ -3,6 +3,7 @@ package eventsub_test
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -372,4 +373,31 @@ func TestMalformedFramesLoggedNotFatal(t *testing.T) {
 	if !strings.Contains(h.logs.String(), "eventsub bad frame") {
 		t.Error("no bad-frame warning")
 	}
+}
+
+// TestOnHealthReportsChanges: OnHealth is told when the client becomes
+// healthy (session on the shard) and when it stops being so (socket lost).
+func TestOnHealthReportsChanges(t *testing.T) {
+	h := newHarness(t, eventsubtest.Options{})
+	var mu sync.Mutex
+	var got []bool
+	h.opts.OnHealth = func(st eventsub.Status) {
+		mu.Lock()
+		got = append(got, st.Healthy)
+		mu.Unlock()
+	}
+	h.run("1001")
+	h.waitReady(2)
+	testkit.Eventually(t, "a healthy report", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) > 0 && got[len(got)-1]
+	})
+	h.srv.RefuseConnections(true)
+	h.srv.DropConnections()
+	testkit.Eventually(t, "an unhealthy report", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) > 1 && !got[len(got)-1]
+	})
 }

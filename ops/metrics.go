@@ -126,13 +126,21 @@ var (
 	descUnchecked   = prometheus.NewDesc("farmd_poll_unchecked_streamers", "Streamers the last poll cycle could not check (failed batches); they keep their state.", nil, nil)
 	descUserExpiry  = prometheus.NewDesc("farmd_user_token_expiry_timestamp_seconds", "Unix time when the chat account's token expires, as of its last validation or renewal.", nil, nil)
 	descUserRenews  = prometheus.NewDesc("farmd_user_token_refreshes_total", "Renewals of the chat account's token (farmd login's token) since start.", nil, nil)
+	descESHealthy   = prometheus.NewDesc("farmd_eventsub_healthy", "1 while the EventSub session is on the conduit's shard and the last setup step worked.", nil, nil)
+	descESSubs      = prometheus.NewDesc("farmd_eventsub_subscriptions", "EventSub subscriptions (two per streamer) on farmd's conduit.", nil, nil)
+	descESCost      = prometheus.NewDesc("farmd_eventsub_cost", "EventSub total_cost and max_total_cost of the client.", []string{"kind"}, nil)
+	descESPolled    = prometheus.NewDesc("farmd_eventsub_polled_only", "Subscriptions left out past max_total_cost: those streamers are polled only.", nil, nil)
+	descESEvents    = prometheus.NewDesc("farmd_eventsub_events_total", "EventSub stream notifications received, duplicates included.", nil, nil)
+	descESDups      = prometheus.NewDesc("farmd_eventsub_duplicates_total", "EventSub notifications ignored as already handled (same message_id).", nil, nil)
+	descESReconn    = prometheus.NewDesc("farmd_eventsub_reconnects_total", "EventSub WebSocket connection attempts after the first.", nil, nil)
+	descObserve     = prometheus.NewDesc("farmd_observations_total", "Observations presence received, by source (poll, eventsub) and result (applied, stale, lagging).", []string{"source", "result"}, nil)
 	descBuild       = prometheus.NewDesc("farmd_build_info", "Build information; the value is 1.", []string{"version", "goversion"}, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descWatched, descUnresolved, descLive, descStreamers, descLastServed, descUnchecked, descChannels, descConnected,
 		descConnects, descDisconnects, descReconnects, descJoins, descParts, descHelix, descTransport, descRetries,
-		descRemaining, descRateLimit, descCost, descInterval, descTokens, descTokenFails, descLastGood, descUserExpiry, descUserRenews, descBuild} {
+		descRemaining, descRateLimit, descCost, descInterval, descTokens, descTokenFails, descLastGood, descUserExpiry, descUserRenews, descESHealthy, descESSubs, descESCost, descESPolled, descESEvents, descESDups, descESReconn, descObserve, descBuild} {
 		ch <- d
 	}
 }
@@ -161,6 +169,23 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if !snap.LastServed.IsZero() {
 		gauge(descLastServed, float64(snap.LastServed.UnixNano())/1e9)
+	}
+	obs := snap.Observations
+	counter(descObserve, int64(obs.Polls), "poll", "applied")
+	counter(descObserve, int64(obs.PollsStale), "poll", "stale")
+	counter(descObserve, int64(obs.PollsLagging), "poll", "lagging")
+	counter(descObserve, int64(obs.Events), "eventsub", "applied")
+	counter(descObserve, int64(obs.EventsStale), "eventsub", "stale")
+	if o.EventSub != nil {
+		es := o.EventSub()
+		gauge(descESHealthy, b2f(es.Healthy))
+		gauge(descESSubs, float64(es.Subscriptions))
+		gauge(descESCost, float64(es.TotalCost), "total")
+		gauge(descESCost, float64(es.MaxTotalCost), "max")
+		gauge(descESPolled, float64(es.PolledOnly))
+		counter(descESEvents, es.EventsReceived)
+		counter(descESDups, es.DuplicatesIgnored)
+		counter(descESReconn, es.Reconnects)
 	}
 	if o.Token != nil {
 		ts := o.Token()
@@ -207,4 +232,11 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descRateLimit, float64(rl.Limit))
 	}
 	gauge(descBuild, 1, o.Version, runtime.Version())
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

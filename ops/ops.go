@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
+	"github.com/farmd/farmd/eventsub"
 	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/irc"
 	"github.com/farmd/farmd/presence"
@@ -52,6 +53,8 @@ type Options struct {
 	Interval func() time.Duration
 	// Token, if set, describes the chat token.
 	Token func() TokenStatus
+	// EventSub, if set, describes the EventSub client (nil: polling only).
+	EventSub func() eventsub.Status
 	// Version is shown at / and in farmd_build_info.
 	Version string
 	Logger  zerolog.Logger

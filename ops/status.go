@@ -38,9 +38,14 @@ type Status struct {
 	StreamersError string          `json:"streamers_error,omitempty"`
 	Counts         presence.Counts `json:"counts"`
 	Token          *TokenStatus    `json:"token,omitempty"` // the chat token, never its value
-	RateLimit      RateLimit       `json:"rate_limit"`
-	IRC            IRCCounters     `json:"irc"`
-	Helix          HelixCounters   `json:"helix"`
+	// EventSub is the real-time source; absent when farmd polls only.
+	EventSub *EventSubStatus `json:"eventsub,omitempty"`
+	// Observations counts what each source told presence, and what was
+	// ignored as older than the other source's or lagging behind an event.
+	Observations presence.ObservationCounts `json:"observations"`
+	RateLimit    RateLimit                  `json:"rate_limit"`
+	IRC          IRCCounters                `json:"irc"`
+	Helix        HelixCounters              `json:"helix"`
 }
 
 // Streamer is one streamer's line in Status: the presence decision and the
@@ -120,6 +125,10 @@ func (s *Server) Status() Status {
 		ts := s.o.Token()
 		st.Token = &ts
 	}
+	if s.o.EventSub != nil {
+		st.EventSub = eventSubStatus(s.o.EventSub())
+	}
+	st.Observations = snap.Observations
 	if !snap.Listed {
 		st.StreamersError = "the presence loop did not answer within 2s; counts are from its last update"
 		return st

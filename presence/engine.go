@@ -43,6 +43,11 @@ type Options struct {
 	// OnPoll, if set, is called from the Engine's goroutine after every poll
 	// cycle; it must not block.
 	OnPoll func(PollResult)
+	// OnStreamers, if set, is called from the Engine's goroutine with the
+	// user IDs of the resolved streamers, in list order, whenever that list
+	// changes (resolution, reload): a second source of observations
+	// (EventSub) subscribes to them. It must not block.
+	OnStreamers func(ids []string)
 	// Bucket, if set, returns the Helix rate-limit bucket in points a
 	// minute (Ratelimit-Limit), or 0 when unknown; AutoInterval assumes
 	// DefaultBucket then. It is called from the Engine's goroutine at the
@@ -100,6 +105,7 @@ type deps struct {
 	at             func(time.Time) <-chan time.Time
 	unavailableFor time.Duration
 	onPoll         func(PollResult)
+	onStreamers    func([]string)
 	bucket         func() int
 }
 
@@ -155,6 +161,7 @@ func New(opts Options) *Engine {
 			at:             opts.At,
 			unavailableFor: opts.UnavailableFor,
 			onPoll:         opts.OnPoll,
+			onStreamers:    opts.OnStreamers,
 			bucket:         opts.Bucket,
 		},
 		events:       make(chan message, 64),

@@ -505,3 +505,42 @@ func TestEngineSnapshotWhenLoopDoesNotAnswer(t *testing.T) {
 		t.Errorf("snapshot of a free loop: listed %v, %d streamers; want true and 2", snap.Listed, len(snap.Streamers))
 	}
 }
+
+// TestEngineOnStreamers: the resolved streamers' IDs are reported in list
+// order once resolved, again when a reload changes them, and not when
+// nothing changed.
+func TestEngineOnStreamers(t *testing.T) {
+	tw := newFakeTwitch("a", "b", "c")
+	got := make(chan []string, 10)
+	h := startEngine(t, tw, Settings{Logins: []string{"b", "a", "ghost"}, Interval: time.Hour, MaxChannels: 10},
+		func(o *Options) { o.OnStreamers = func(ids []string) { got <- ids } })
+	next := func() []string {
+		select {
+		case ids := <-got:
+			return ids
+		case <-time.After(testkit.WaitMax):
+			t.Fatal("OnStreamers was not called")
+			return nil
+		}
+	}
+	if ids := next(); !slices.Equal(ids, []string{"id-b", "id-a"}) {
+		t.Fatalf("after resolution %v, want [id-b id-a]", ids)
+	}
+	h.poll() // nothing changes
+	h.opts.Settings = Settings{Logins: []string{"c", "b"}, Interval: time.Hour, MaxChannels: 10}
+	h.poll()
+	for {
+		ids := next()
+		if slices.Equal(ids, []string{"id-c", "id-b"}) {
+			break
+		}
+		if !slices.Equal(ids, []string{"id-b"}) { // the reload before c resolves
+			t.Fatalf("after the reload %v, want [id-b] then [id-c id-b]", ids)
+		}
+	}
+	select {
+	case ids := <-got:
+		t.Errorf("an extra report %v", ids)
+	default:
+	}
+}

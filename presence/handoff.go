@@ -18,3 +18,19 @@ func (h *handoff) hand(wanted []string) {
 	h.chat.SetChannels(wanted)
 	h.sent, h.handed = wanted, true
 }
+
+// streamersWatch tells OnStreamers the resolved streamers' IDs when they
+// changed since the last call.
+type streamersWatch struct {
+	notify func([]string)
+	ids    []string
+	told   bool
+}
+
+func (w *streamersWatch) update(ids []string) {
+	if w.notify == nil || (w.told && slices.Equal(ids, w.ids)) {
+		return
+	}
+	w.notify(slices.Clone(ids))
+	w.ids, w.told = ids, true
+}

@@ -21,6 +21,7 @@ type loop struct {
 	logins   *resolution
 	health   pollHealth
 	handoff  handoff
+	watch    streamersWatch
 
 	polling   bool
 	nextPoll  time.Time // the zero time, after a reload, means now
@@ -44,6 +45,7 @@ func newLoop(e *Engine) *loop {
 		logins:   newResolution(s.Logins),
 		health:   pollHealth{log: e.deps.log},
 		handoff:  handoff{chat: e.deps.chat},
+		watch:    streamersWatch{notify: e.deps.onStreamers},
 		done:     make(chan pollOutcome, 1),
 	}
 }
@@ -139,6 +141,7 @@ func (l *loop) reload(s Settings) {
 	l.state.SetLimits(s.OfflineGrace, s.MaxChannels)
 	toResolve := l.logins.configure(s.Logins)
 	l.state.SetStreamers(l.logins.streamers(s.Logins))
+	l.watch.update(l.state.IDs())
 	ev := l.log.Info().Int("streamers", len(s.Logins)).Int("previous", len(old.Logins)).Int("to_resolve", toResolve)
 	if s.AutoInterval {
 		ev = ev.Str("interval", "auto")

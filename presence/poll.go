@@ -96,6 +96,7 @@ func (l *loop) finishResolve(out pollOutcome) int {
 		l.log.Warn().Str("streamer", login).Msg("twitch does not know this login; skipping it (renamed or deleted?)")
 	}
 	l.state.setStreamers(l.logins.streamers(l.settings.Logins), false)
+	l.watch.update(l.state.IDs())
 	return unsettled
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/farmd/farmd/backoff"
 	"github.com/farmd/farmd/config"
+	"github.com/farmd/farmd/eventsub"
 	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/irc"
 	"github.com/farmd/farmd/notify"
@@ -46,6 +47,8 @@ type tuning struct {
 	// notify, if set, adjusts the notifier's options (tests: fake
 	// services' HTTP client, a short batch window).
 	notify func(*notify.Options)
+	// eventsub, if set, adjusts the EventSub client's options.
+	eventsub func(*eventsub.Options)
 }
 
 func defaultTuning() tuning {
@@ -167,13 +170,15 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 		tune.irc(&iopts)
 	}
 	d.irc = irc.New(iopts)
+	rt := newRealtime(cfg, hc, log, tune)
 	d.engine = presence.New(presence.Options{
-		Settings: settingsOf(cfg),
-		Checker:  hc,
-		Resolver: hc,
-		Chat:     d.irc,
-		Logger:   log,
-		OnPoll:   d.onPoll,
+		Settings:    settingsOf(cfg),
+		OnStreamers: rt.streamers,
+		Checker:     hc,
+		Resolver:    hc,
+		Chat:        d.irc,
+		Logger:      log,
+		OnPoll:      d.onPoll,
 		Bucket: func() int {
 			if rl := hc.RateLimit(); rl.Known {
 				return rl.Limit
@@ -195,6 +200,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 			API:      hc,
 			Interval: func() time.Duration { return time.Duration(d.interval.Load()) },
 			Token:    chat.status,
+			EventSub: rt.status(),
 			Version:  versionString(),
 			Logger:   log,
 		})
@@ -221,6 +227,9 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 		return err
 	})
 	g.Go("presence", func() error { return d.engine.Run(gctx) })
+	if rt != nil {
+		g.Go("eventsub", func() error { return rt.run(gctx, d.engine) })
+	}
 	g.Go("irc events", func() error { return d.forwardEvents(gctx) })
 	g.Go("validator", func() error { return d.validateLoop(gctx, tune.validateEvery) })
 	if chat.keeper != nil {

@@ -5,12 +5,14 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/farmd/farmd/config"
+	"github.com/farmd/farmd/eventsub/eventsubtest"
 	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/helix/helixtest"
 	"github.com/farmd/farmd/irc/irctest"
@@ -43,6 +45,12 @@ func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals 
 	for _, s := range demoStreamers {
 		tw.AddUser(s)
 	}
+	// EventSub beside Helix, as on Twitch: go-lives are pushed, so the
+	// demo's JOINs come the instant a simulated stream starts.
+	es := eventsubtest.New(eventsubtest.Options{Authorize: tw.ValidAppToken, ClientID: tw.ClientID()})
+	defer es.Close()
+	tw.Handle("/helix/eventsub/", es)
+	tw.Handle("GET /ws", es)
 
 	chat, err := irctest.NewServer(irctest.Options{
 		Username:         demoUser,
@@ -67,6 +75,7 @@ func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals 
 	cfg.Twitch.ClientSecret = config.Secret(tw.ClientSecret())
 	cfg.Twitch.AuthURL, cfg.Twitch.HelixURL = tw.AuthURL(), tw.HelixURL()
 	cfg.IRC.Address, cfg.IRC.TLS = chat.Addr(), false
+	cfg.EventSub.WebSocketURL = "ws" + strings.TrimPrefix(tw.URL(), "http") + "/ws"
 	cfg.IRC.MaxChannels = 4
 	cfg.Poll.Interval, cfg.Poll.OfflineGrace = 3*time.Second, 5*time.Second
 	cfg.Streamers = append([]string{demoUnknown}, demoStreamers...)
@@ -92,7 +101,7 @@ func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals 
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		simulate(ctx, dlog, tw)
+		simulate(ctx, dlog, tw, es)
 	}()
 	defer wg.Wait()
 	defer cancel()
@@ -100,8 +109,9 @@ func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals 
 	return serve(ctx, log, &cfg, "(demo)", load, signals, tune)
 }
 
-// simulate flips a random streamer every two to four seconds.
-func simulate(ctx context.Context, log zerolog.Logger, tw *helixtest.Server) {
+// simulate flips a random streamer every two to four seconds, on Helix and
+// through EventSub.
+func simulate(ctx context.Context, log zerolog.Logger, tw *helixtest.Server, es *eventsubtest.Fake) {
 	live := map[string]bool{}
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	for _, s := range demoStreamers[:3] {
@@ -121,6 +131,11 @@ func simulate(ctx context.Context, log zerolog.Logger, tw *helixtest.Server) {
 		s := demoStreamers[r.IntN(len(demoStreamers)-1)] // demo_banned stays live
 		live[s] = !live[s]
 		tw.SetLive(s, live[s])
+		if id := tw.AddUser(s); live[s] {
+			es.GoLive(id, s)
+		} else {
+			es.GoOffline(id, s)
+		}
 		state := "offline"
 		if live[s] {
 			state = "live"

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/farmd/farmd/backoff"
+	"github.com/farmd/farmd/eventsub/eventsubtest"
 	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/helix/helixtest"
 	"github.com/farmd/farmd/internal/testkit"
@@ -34,6 +35,9 @@ const (
 type world struct {
 	tw   *helixtest.Server
 	chat *irctest.Server
+	// es is EventSub's fake, mounted beside Helix; farmd uses it when a
+	// test's cfg sets eventsub.
+	es *eventsubtest.Fake
 }
 
 func newWorld(tb testing.TB, ircOpts irctest.Options) *world {
@@ -46,6 +50,10 @@ func newWorldWith(tb testing.TB, helixOpts helixtest.Options, ircOpts irctest.Op
 	tb.Helper()
 	tw := helixtest.New(helixOpts)
 	tb.Cleanup(tw.Close)
+	es := eventsubtest.New(eventsubtest.Options{Authorize: tw.ValidAppToken, ClientID: helixtest.DefaultClientID, KeepaliveSeconds: 10})
+	tw.Handle("/helix/eventsub/", es)
+	tw.Handle("GET /ws", es)
+	tb.Cleanup(es.Close)
 	tw.AddUserToken(ircToken, botName, "chat:read")
 	if ircOpts.Username == "" {
 		ircOpts.Username, ircOpts.Token = botName, ircToken
@@ -55,7 +63,7 @@ func newWorldWith(tb testing.TB, helixOpts helixtest.Options, ircOpts irctest.Op
 		tb.Fatal(err)
 	}
 	tb.Cleanup(chat.Close)
-	return &world{tw: tw, chat: chat}
+	return &world{tw: tw, chat: chat, es: es}
 }
 
 // add registers streamers with Helix, live or not.
@@ -89,6 +97,7 @@ type cfg struct {
 	// stored there (storeToken).
 	stateDir string
 	noSecret bool // a public application: no twitch.client_secret
+	eventsub bool // use the world's EventSub fake (off otherwise)
 }
 
 func (w *world) yaml(c cfg) string {
@@ -118,6 +127,11 @@ func (w *world) yaml(c cfg) string {
 		botName, token, w.chat.Addr(), c.maxChannels, c.extraIRC)
 	if c.httpListen != "" {
 		fmt.Fprintf(&b, "http:\n  listen: %s\n", c.httpListen)
+	}
+	if c.eventsub {
+		fmt.Fprintf(&b, "eventsub:\n  websocket_url: %s\n", strings.Replace(w.tw.URL(), "http://", "ws://", 1)+"/ws")
+	} else {
+		b.WriteString("eventsub:\n  enabled: false\n")
 	}
 	fmt.Fprintf(&b, "poll:\n  interval: %s\n  offline_grace: %s\nstreamers:\n", c.interval, c.grace)
 	for _, s := range c.streamers {

@@ -72,6 +72,7 @@ type Options struct {
 // concurrent use.
 type Server struct {
 	ts   *httptest.Server
+	mux  *http.ServeMux
 	opts Options
 
 	closed    chan struct{}
@@ -161,8 +162,23 @@ func New(opts Options) *Server {
 	mux.HandleFunc("GET /helix/users", s.wrap(EndpointUsers, s.helix(s.handleUsers)))
 	mux.HandleFunc("GET /helix/streams", s.wrap(EndpointStreams, s.helix(s.handleStreams)))
 	s.registerControl(mux)
+	s.mux = mux
 	s.ts = httptest.NewServer(mux)
 	return s
+}
+
+// Handle serves pattern with h beside the fake's own endpoints: another
+// fake of a Twitch API that lives under the same host, such as EventSub's
+// (eventsubtest.Fake at "/helix/eventsub/" and its WebSocket path).
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// ValidAppToken reports whether tok is an app token this server issued
+// that has not expired or been revoked: for a fake beside it to check.
+func (s *Server) ValidAppToken(tok string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.appTokens[tok]
+	return ok && s.opts.Now().Before(exp)
 }
 
 // Close unblocks hung and delayed requests and shuts the server down.
