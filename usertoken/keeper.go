@@ -40,9 +40,11 @@ type Options struct {
 	// Save stores a renewed token before it is used; Store.Save in
 	// production (tests inject failures and crashes here).
 	Save func(*Token) error
-	// Now and After are the clock. Defaults time.Now and time.After.
-	Now   func() time.Time
-	After func(time.Duration) <-chan time.Time
+	// Now and At are the clock: At's channel receives once the clock has
+	// reached t (an absolute deadline, so a clock moved meanwhile cannot
+	// make it late). Defaults time.Now and a real timer.
+	Now func() time.Time
+	At  func(t time.Time) <-chan time.Time
 	// RetryMin and RetryMax bound the backoff between failed refreshes
 	// (network errors, 5xx). Defaults 5 s and 5 min.
 	RetryMin, RetryMax time.Duration
@@ -88,8 +90,8 @@ func NewKeeper(o Options, tok *Token) *Keeper {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.After == nil {
-		o.After = time.After
+	if o.At == nil {
+		o.At = func(t time.Time) <-chan time.Time { return time.After(time.Until(t)) }
 	}
 	if o.RetryMin <= 0 {
 		o.RetryMin = 5 * time.Second
@@ -193,7 +195,7 @@ func (k *Keeper) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-k.o.After(due.Sub(k.o.Now())):
+		case <-k.o.At(due):
 		case <-k.wake:
 			continue
 		case rejected := <-k.kick:

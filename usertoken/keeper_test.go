@@ -63,7 +63,7 @@ func newEnv(tb testing.TB, ttl time.Duration, mod func(*usertoken.Options)) *env
 			e.saves <- struct{}{}
 			return err
 		},
-		Now: e.clock.Now, After: e.clock.After,
+		Now: e.clock.Now, At: e.clock.At,
 		RetryMin: time.Second, RetryMax: 4 * time.Second,
 	}
 	if mod != nil {

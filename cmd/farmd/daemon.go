@@ -32,12 +32,12 @@ type tuning struct {
 	helix          func(*helix.Options)
 	validateEvery  time.Duration // Twitch requires hourly validation
 	startupBackoff backoff.Backoff
-	// now, sleep and after are the clock of `farmd login`'s polling and of
+	// now, sleep and at are the clock of `farmd login`'s polling and of
 	// the token keeper, so tests run hours of token lifetimes in
 	// milliseconds.
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
-	after func(time.Duration) <-chan time.Time
+	at    func(time.Time) <-chan time.Time
 	// onTokenRefresh, if set, is called after each renewal of the stored
 	// chat token is stored and in use (tests wait for it).
 	onTokenRefresh func(usertoken.Status)
@@ -57,7 +57,7 @@ func defaultTuning() tuning {
 		startupBackoff: backoff.Backoff{Min: time.Second, Max: time.Minute, Jitter: 0.2},
 		now:            time.Now,
 		sleep:          sleepCtx,
-		after:          time.After,
+		at:             func(t time.Time) <-chan time.Time { return time.After(time.Until(t)) },
 	}
 }
 
@@ -115,7 +115,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	if stored != nil {
 		chat.keeper = usertoken.NewKeeper(usertoken.Options{
 			API: hc, Logger: log, Save: chat.store.Save,
-			Now: tune.now, After: tune.after, OnRefresh: tune.onTokenRefresh,
+			Now: tune.now, At: tune.at, OnRefresh: tune.onTokenRefresh,
 		}, stored)
 		ut.k = chat.keeper
 	}

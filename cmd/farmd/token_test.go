@@ -56,7 +56,7 @@ func newTokenWorld(tb testing.TB, ttl time.Duration, helixOpts helixtest.Options
 
 // tune runs the keeper on the world's clock.
 func (w *tokenWorld) tune(t *tuning) {
-	t.now, t.after = w.clock.Now, w.clock.After
+	t.now, t.at = w.clock.Now, w.clock.At
 }
 
 func (w *tokenWorld) stored(tb testing.TB) *usertoken.Token {

@@ -136,14 +136,8 @@ func (c *Clock) At(t time.Time) <-chan time.Time {
 	return ch
 }
 
-// After is time.After on the fake clock: the channel receives the clock's
-// time once Advance or Sleep has moved it by d (at once when d <= 0).
-func (c *Clock) After(d time.Duration) <-chan time.Time {
-	return c.At(c.Now().Add(d))
-}
-
-// Waiters returns how many At and After channels have not fired yet: a
-// test advances the clock once the code under test is waiting.
+// Waiters returns how many At channels have not fired yet: a test
+// advances the clock once the code under test is waiting.
 func (c *Clock) Waiters() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -75,30 +75,3 @@ func TestTail(t *testing.T) {
 		t.Errorf("Tail = %q, want %q", got, want)
 	}
 }
-
-func TestClockAfter(t *testing.T) {
-	c := NewClock()
-	early, late := c.After(time.Second), c.After(time.Minute)
-	if n := c.Waiters(); n != 2 {
-		t.Fatalf("Waiters() = %d, want 2", n)
-	}
-	c.Advance(2 * time.Second)
-	select {
-	case <-early:
-	default:
-		t.Fatal("After(1s) did not fire after 2s")
-	}
-	select {
-	case <-late:
-		t.Fatal("After(1m) fired after 2s")
-	default:
-	}
-	if n := c.Waiters(); n != 1 {
-		t.Errorf("Waiters() = %d after one fired, want 1", n)
-	}
-	select {
-	case <-c.After(0):
-	default:
-		t.Error("After(0) did not fire at once")
-	}
-}
