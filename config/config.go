@@ -43,6 +43,8 @@ type Config struct {
 	HTTP     HTTP   `yaml:"http"`
 	// EventSub is real-time live detection through an EventSub conduit.
 	EventSub EventSub `yaml:"eventsub"`
+	// Points checks that presence is credited by loyalty bots.
+	Points Points `yaml:"points"`
 	// Notify lists the notification services and what each is told.
 	Notify []Notify `yaml:"notify"`
 	// Streamers are the Twitch logins to follow, in priority order: when
@@ -135,7 +137,18 @@ type Notify struct {
 	// other *_file keys (a systemd credential: ${CREDENTIALS_DIRECTORY}/notify).
 	URLFile string `yaml:"url_file"`
 	// Events are the kinds of event sent there; empty means all.
-	Events []string `yaml:"events" oneof:"live|offline|unavailable|token|daemon"`
+	Events []string `yaml:"events" oneof:"live|offline|unavailable|token|daemon|credit"`
+}
+
+// Points holds the loyalty checks: StreamElements' public API, asked for
+// the chat account's watch time and points where farmd was present.
+type Points struct {
+	// StreamElements turns the check on; off, farmd talks only to Twitch.
+	StreamElements bool `yaml:"streamelements"`
+	// APIURL is StreamElements' API base.
+	APIURL string `yaml:"api_url" check:"url" default:"https://api.streamelements.com/kappa/v2"`
+	// Every is how often the readings are taken.
+	Every time.Duration `yaml:"every" default:"30m" check:"positive"`
 }
 
 // HTTP holds the operations HTTP server settings.

@@ -109,7 +109,7 @@ func TestParseProblems(t *testing.T) {
 		{
 			name:  "scalar document",
 			input: "hello\n",
-			want:  []Problem{{Line: 1, Msg: "the top level must be a mapping with the keys state_dir, twitch, irc, poll, http, eventsub, notify, streamers, got a string"}},
+			want:  []Problem{{Line: 1, Msg: "the top level must be a mapping with the keys state_dir, twitch, irc, poll, http, eventsub, points, notify, streamers, got a string"}},
 		},
 		{
 			name:  "tab indentation",

@@ -23,8 +23,8 @@ func TestRestartNeeded(t *testing.T) {
 		}
 		return f.elem == nil
 	})
-	if len(paths) != 20 {
-		t.Fatalf("got %d settings %q, want 20", len(paths), paths)
+	if len(paths) != 23 {
+		t.Fatalf("got %d settings %q, want 23", len(paths), paths)
 	}
 	for _, path := range paths {
 		t.Run(path, func(t *testing.T) {

@@ -17,6 +17,7 @@ func TestDefault(t *testing.T) {
 		IRC:      IRC{Address: twitch.DefaultIRCAddress, TLS: true, MaxChannels: 100},
 		Poll:     Poll{Interval: 60 * time.Second, OfflineGrace: 2 * time.Minute},
 		EventSub: EventSub{Enabled: true, WebSocketURL: twitch.DefaultEventSubURL},
+		Points:   Points{APIURL: "https://api.streamelements.com/kappa/v2", Every: 30 * time.Minute},
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

@@ -202,6 +202,22 @@ func (e Daemon) Text() string {
 	return s
 }
 
+// Credit is presence that StreamElements did not credit: farmd was in the
+// live chat for Present, and the watch time did not grow.
+type Credit struct {
+	Login   string
+	Present time.Duration
+}
+
+// Kind returns KindCredit.
+func (Credit) Kind() Kind { return KindCredit }
+
+// Text says where presence went uncredited and what may be the cause.
+func (e Credit) Text() string {
+	return fmt.Sprintf("%s: present %s in the live chat, StreamElements credited no watch time (loyalty may be off there, or the bot ignores this account)",
+		oneLine(e.Login, maxTitle), e.Present.Round(time.Minute))
+}
+
 // maxTitle bounds a free-text field (a stream title, a reason) in runes, so
 // one event stays one readable line.
 const maxTitle = 120

@@ -39,6 +39,7 @@ func TestEventText(t *testing.T) {
 		{"daemon started", Daemon{State: DaemonStarted, Detail: "v1.2.0"}, KindDaemon, "farmd started (v1.2.0)"},
 		{"daemon restarted", Daemon{State: DaemonRestarted}, KindDaemon, "farmd started after an unclean exit"},
 		{"daemon stopping", Daemon{State: DaemonStopping, Detail: "SIGTERM"}, KindDaemon, "farmd is stopping (SIGTERM)"},
+		{"credit", Credit{Login: "alice", Present: 40*time.Minute + 20*time.Second}, KindCredit, "alice: present 40m0s in the live chat, StreamElements credited no watch time (loyalty may be off there, or the bot ignores this account)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,17 +99,17 @@ func TestRender(t *testing.T) {
 }
 
 func TestKinds(t *testing.T) {
-	for k := KindLive; k <= KindDaemon; k++ {
+	for k := KindLive; k <= KindCredit; k++ {
 		got, err := ParseKind(" " + strings.ToUpper(k.String()) + " ")
 		if err != nil || got != k {
 			t.Errorf("ParseKind(%q) = %v, %v", k.String(), got, err)
 		}
 	}
-	if _, err := ParseKind("credit"); err == nil || !strings.Contains(err.Error(), "live, offline, unavailable, token, daemon") {
-		t.Errorf("ParseKind(credit) error %v, want the accepted names", err)
+	if _, err := ParseKind("credits"); err == nil || !strings.Contains(err.Error(), "live, offline, unavailable, token, daemon, credit") {
+		t.Errorf("ParseKind(credits) error %v, want the accepted names", err)
 	}
 	all, err := ParseKinds(nil)
-	if err != nil || all != AllKinds() || all.String() != "live,offline,unavailable,token,daemon" {
+	if err != nil || all != AllKinds() || all.String() != "live,offline,unavailable,token,daemon,credit" {
 		t.Errorf("ParseKinds(nil) = %v, %v; want every kind", all, err)
 	}
 	s, err := ParseKinds([]string{"offline", "live"})

@@ -21,6 +21,9 @@ const (
 	KindToken
 	// KindDaemon: farmd started, is stopping, or restarted after an unclean exit.
 	KindDaemon
+	// KindCredit: farmd was present in a live chat, but the loyalty bot
+	// credited no watch time.
+	KindCredit
 )
 
 // kindNames holds the config name of every kind, indexed by Kind.
@@ -30,6 +33,7 @@ var kindNames = [...]string{
 	KindUnavailable: "unavailable",
 	KindToken:       "token",
 	KindDaemon:      "daemon",
+	KindCredit:      "credit",
 }
 
 // String returns the kind's config name ("live"), or "kind(N)" for a value

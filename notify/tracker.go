@@ -57,9 +57,14 @@ type trackerState struct {
 // empty tracker, with the error: the caller logs it and goes on, since the
 // worst outcome is one repeated live notification. Chat intervals open in
 // the file are dropped: after an unclean exit nobody knows when farmd left
-// the chat, and undercounting is the honest choice.
+// the chat, and undercounting is the honest choice. With dir "" the
+// tracker lives in memory only (the demo).
 func OpenTracker(dir string) (*Tracker, error) {
-	t := &Tracker{path: filepath.Join(dir, TrackerFile), now: time.Now, streams: map[string]*trackedStream{}}
+	t := &Tracker{now: time.Now, streams: map[string]*trackedStream{}}
+	if dir == "" {
+		return t, nil
+	}
+	t.path = filepath.Join(dir, TrackerFile)
 	var st trackerState
 	err := statefile.ReadJSON(t.path, &st)
 	switch {
@@ -202,6 +207,9 @@ func (t *Tracker) partLocked(login string, at time.Time) bool {
 
 // saveLocked writes the tracker's file; t.mu is held.
 func (t *Tracker) saveLocked() error {
+	if t.path == "" {
+		return nil
+	}
 	if err := statefile.WriteJSON(t.path, trackerState{Version: trackerVersion, Streams: t.streams}, 0o600); err != nil {
 		return fmt.Errorf("notify tracker: %w", err)
 	}

@@ -134,13 +134,16 @@ var (
 	descESDups      = prometheus.NewDesc("farmd_eventsub_duplicates_total", "EventSub notifications ignored as already handled (same message_id).", nil, nil)
 	descESReconn    = prometheus.NewDesc("farmd_eventsub_reconnects_total", "EventSub WebSocket connection attempts after the first.", nil, nil)
 	descObserve     = prometheus.NewDesc("farmd_observations_total", "Observations presence received, by source (poll, eventsub) and result (applied, stale, lagging).", []string{"source", "result"}, nil)
+	descSEPoints    = prometheus.NewDesc("farmd_streamelements_points", "The chat account's StreamElements points in the channel, at the last reading.", []string{"channel"}, nil)
+	descSEWatch     = prometheus.NewDesc("farmd_streamelements_watchtime_minutes", "The chat account's StreamElements watch time in the channel, at the last reading.", []string{"channel"}, nil)
+	descSECredited  = prometheus.NewDesc("farmd_streamelements_credited", "1 when StreamElements credited farmd's last 30+ minutes of live presence in the channel, 0 when it did not (absent until judged).", []string{"channel"}, nil)
 	descBuild       = prometheus.NewDesc("farmd_build_info", "Build information; the value is 1.", []string{"version", "goversion"}, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descWatched, descUnresolved, descLive, descStreamers, descLastServed, descUnchecked, descChannels, descConnected,
 		descConnects, descDisconnects, descReconnects, descJoins, descParts, descHelix, descTransport, descRetries,
-		descRemaining, descRateLimit, descCost, descInterval, descTokens, descTokenFails, descLastGood, descUserExpiry, descUserRenews, descESHealthy, descESSubs, descESCost, descESPolled, descESEvents, descESDups, descESReconn, descObserve, descBuild} {
+		descRemaining, descRateLimit, descCost, descInterval, descTokens, descTokenFails, descLastGood, descUserExpiry, descUserRenews, descESHealthy, descESSubs, descESCost, descESPolled, descESEvents, descESDups, descESReconn, descObserve, descSEPoints, descSEWatch, descSECredited, descBuild} {
 		ch <- d
 	}
 }
@@ -186,6 +189,17 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descESEvents, es.EventsReceived)
 		counter(descESDups, es.DuplicatesIgnored)
 		counter(descESReconn, es.Reconnects)
+	}
+	if o.Points != nil {
+		for _, ch := range o.Points() {
+			if !ch.ReadAt.IsZero() {
+				gauge(descSEPoints, float64(ch.Points), ch.Channel)
+				gauge(descSEWatch, float64(ch.WatchtimeMinutes), ch.Channel)
+			}
+			if ch.Checked {
+				gauge(descSECredited, b2f(ch.Credited), ch.Channel)
+			}
+		}
 	}
 	if o.Token != nil {
 		ts := o.Token()

@@ -24,6 +24,7 @@ import (
 	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/irc"
 	"github.com/farmd/farmd/presence"
+	"github.com/farmd/farmd/streamelements"
 )
 
 // Presence is what ops reads of the presence engine.
@@ -55,6 +56,8 @@ type Options struct {
 	Token func() TokenStatus
 	// EventSub, if set, describes the EventSub client (nil: polling only).
 	EventSub func() eventsub.Status
+	// Points, if set, gives the StreamElements readings per channel.
+	Points func() []streamelements.Channel
 	// Version is shown at / and in farmd_build_info.
 	Version string
 	Logger  zerolog.Logger

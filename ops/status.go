@@ -7,6 +7,7 @@ import (
 
 	"github.com/farmd/farmd/irc"
 	"github.com/farmd/farmd/presence"
+	"github.com/farmd/farmd/streamelements"
 )
 
 // Status is the /status document: what a user reads when they ask "why am I
@@ -38,6 +39,9 @@ type Status struct {
 	StreamersError string          `json:"streamers_error,omitempty"`
 	Counts         presence.Counts `json:"counts"`
 	Token          *TokenStatus    `json:"token,omitempty"` // the chat token, never its value
+	// Points are StreamElements' readings per channel farmd was in; absent
+	// unless points.streamelements is on.
+	Points []streamelements.Channel `json:"points,omitempty"`
 	// EventSub is the real-time source; absent when farmd polls only.
 	EventSub *EventSubStatus `json:"eventsub,omitempty"`
 	// Observations counts what each source told presence, and what was
@@ -127,6 +131,9 @@ func (s *Server) Status() Status {
 	}
 	if s.o.EventSub != nil {
 		st.EventSub = eventSubStatus(s.o.EventSub())
+	}
+	if s.o.Points != nil {
+		st.Points = s.o.Points()
 	}
 	st.Observations = snap.Observations
 	if !snap.Listed {

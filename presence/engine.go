@@ -43,6 +43,10 @@ type Options struct {
 	// OnPoll, if set, is called from the Engine's goroutine after every poll
 	// cycle; it must not block.
 	OnPoll func(PollResult)
+	// OnChange, if set, is called from the Engine's goroutine for every
+	// streamer whose liveness an observation changed, after it is logged
+	// (notifications, loyalty checks). It must not block.
+	OnChange func(Change)
 	// OnStreamers, if set, is called from the Engine's goroutine with the
 	// user IDs of the resolved streamers, in list order, whenever that list
 	// changes (resolution, reload): a second source of observations
@@ -106,6 +110,7 @@ type deps struct {
 	unavailableFor time.Duration
 	onPoll         func(PollResult)
 	onStreamers    func([]string)
+	onChange       func(Change)
 	bucket         func() int
 }
 
@@ -162,6 +167,7 @@ func New(opts Options) *Engine {
 			unavailableFor: opts.UnavailableFor,
 			onPoll:         opts.OnPoll,
 			onStreamers:    opts.OnStreamers,
+			onChange:       opts.OnChange,
 			bucket:         opts.Bucket,
 		},
 		events:       make(chan message, 64),

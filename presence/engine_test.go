@@ -544,3 +544,32 @@ func TestEngineOnStreamers(t *testing.T) {
 	default:
 	}
 }
+
+// TestEngineOnChange: every transition an observation causes is handed to
+// OnChange, from polls and events alike, with its source.
+func TestEngineOnChange(t *testing.T) {
+	tw := newFakeTwitch("a")
+	tw.live["a"] = true
+	got := make(chan Change, 10)
+	h := startEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, MaxChannels: 10},
+		func(o *Options) { o.OnChange = func(c Change) { got <- c } })
+	h.waitChannels("a")
+	next := func() Change {
+		select {
+		case c := <-got:
+			return c
+		case <-time.After(testkit.WaitMax):
+			t.Fatal("OnChange was not called")
+			return Change{}
+		}
+	}
+	if c := next(); !c.Live || c.Login != "a" || c.Source != SourcePoll {
+		t.Errorf("first change %+v, want a live from a poll", c)
+	}
+	if err := h.e.Observe(context.Background(), []Status{{UserID: "id-a", Live: false, At: time.Now(), Source: SourceEventSub}}); err != nil {
+		t.Fatal(err)
+	}
+	if c := next(); c.Live || c.Source != SourceEventSub {
+		t.Errorf("second change %+v, want offline from eventsub", c)
+	}
+}

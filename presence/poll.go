@@ -111,5 +111,8 @@ func (l *loop) observe(now time.Time, statuses []Status) {
 		} else {
 			ev.Stringer("offline_grace", l.settings.OfflineGrace).Msg("streamer went offline")
 		}
+		if l.deps.onChange != nil {
+			l.deps.onChange(c)
+		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/farmd/farmd/notify"
 	"github.com/farmd/farmd/ops"
 	"github.com/farmd/farmd/presence"
+	"github.com/farmd/farmd/streamelements"
 	"github.com/farmd/farmd/usertoken"
 )
 
@@ -49,6 +50,8 @@ type tuning struct {
 	notify func(*notify.Options)
 	// eventsub, if set, adjusts the EventSub client's options.
 	eventsub func(*eventsub.Options)
+	// points, if set, adjusts the StreamElements watcher's options.
+	points func(*streamelements.Options)
 }
 
 func defaultTuning() tuning {
@@ -103,6 +106,11 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 		log.Error().Err(err).Msg("cannot start: a notify URL is invalid")
 		return exitConfig
 	}
+	points, err := newPoints(cfg, chat.Login(), log, notes, tune)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot start: points")
+		return exitConfig
+	}
 	hopts := helixOptions(cfg, log)
 	ut := &userTokens{}
 	if stored != nil && hopts.ClientSecret == "" {
@@ -149,6 +157,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 		cfg:    cfg,
 		chat:   chat,
 		notes:  notes,
+		points: points,
 		helix:  hc,
 		events: newIRCEvents(),
 		notify: &notifier{log: log},
@@ -171,9 +180,11 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	}
 	d.irc = irc.New(iopts)
 	rt := newRealtime(cfg, hc, log, tune)
+	d.streams = newStreamWatch(notes, points, cfg.StateDir, cfg.Poll.OfflineGrace, log)
 	d.engine = presence.New(presence.Options{
 		Settings:    settingsOf(cfg),
 		OnStreamers: rt.streamers,
+		OnChange:    d.streams.change,
 		Checker:     hc,
 		Resolver:    hc,
 		Chat:        d.irc,
@@ -201,6 +212,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 			Interval: func() time.Duration { return time.Duration(d.interval.Load()) },
 			Token:    chat.status,
 			EventSub: rt.status(),
+			Points:   pointsOf(points),
 			Version:  versionString(),
 			Logger:   log,
 		})
@@ -219,6 +231,12 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	d.markRunning()
 	g, gctx := newComponents(ctx)
 	g.Go("notify", func() error { return notes.run(gctx) })
+	if points != nil {
+		g.Go("streamelements", func() error { return runPoints(gctx, points) })
+	}
+	if d.streams != nil {
+		g.Go("streams", func() error { return d.streams.run(gctx) })
+	}
 	g.Go("irc", func() error {
 		err := d.irc.Run(gctx)
 		if errors.Is(err, irc.ErrLoginRejected) {
@@ -422,16 +440,18 @@ func rejected(err error) bool {
 
 // daemon is the running wiring.
 type daemon struct {
-	log    zerolog.Logger
-	cfg    *config.Config // as loaded at start or by the last good reload; main goroutine only
-	chat   *chatToken
-	notes  *notifications // nil without a notify section
-	helix  *helix.Client
-	irc    *irc.Manager
-	engine *presence.Engine
-	ops    *ops.Server // nil without http.listen
-	notify *notifier
-	events *ircEvents
+	log     zerolog.Logger
+	cfg     *config.Config // as loaded at start or by the last good reload; main goroutine only
+	chat    *chatToken
+	notes   *notifications          // nil without a notify section
+	points  *streamelements.Watcher // nil unless points.streamelements
+	streams *streamWatch            // nil without notifications and points
+	helix   *helix.Client
+	irc     *irc.Manager
+	engine  *presence.Engine
+	ops     *ops.Server // nil without http.listen
+	notify  *notifier
+	events  *ircEvents
 	// warned is set once the rate-budget warning was given (on the engine's
 	// goroutine) and cleared by a reload (on the main one), so new settings
 	// that still overspend are reported again.
@@ -489,16 +509,50 @@ func (d *daemon) forwardEvents(ctx context.Context) error {
 			return nil
 		case <-d.events.ready:
 		}
-		connected, refused := d.events.take()
-		if connected {
+		b := d.events.take()
+		if b.connected {
 			d.chat.connected()
 			d.notify.connectedIRC()
 		}
-		for _, ev := range refused {
+		d.membership(b)
+		for _, ev := range b.unavailable {
 			d.notes.send(notify.Unavailable{Login: ev.Channel, Reason: ev.Reason})
 			if err := d.engine.MarkUnavailable(ctx, ev.Channel, ev.Reason); err != nil {
 				return nil // shutting down
 			}
+		}
+	}
+}
+
+// membership hands the JOIN and PART echoes to those who count farmd's
+// time in chats: a connection lost at b.lostAt ended every membership
+// before it.
+func (d *daemon) membership(b ircBatch) {
+	if d.streams == nil {
+		return
+	}
+	if !b.lostAt.IsZero() {
+		if d.points != nil {
+			d.points.PartedAll(b.lostAt)
+		}
+		if d.streams.tracker != nil {
+			d.streams.logErr(d.streams.tracker.PartAll(b.lostAt))
+		}
+	}
+	for _, m := range b.members {
+		if m.at.Before(b.lostAt) {
+			continue
+		}
+		if m.joined {
+			if d.points != nil {
+				d.points.Joined(m.channel, m.at)
+			}
+			d.streams.joined(m.channel, m.at)
+		} else {
+			if d.points != nil {
+				d.points.Parted(m.channel, m.at)
+			}
+			d.streams.parted(m.channel, m.at)
 		}
 	}
 }
@@ -590,6 +644,7 @@ func (d *daemon) reload(ctx context.Context, load func() (*config.Config, []stri
 	d.cfg = config.Reloaded(d.cfg, cfg)
 	d.interval.Store(int64(intervalOf(d.cfg)))
 	d.warned.Store(false)
+	d.streams.setGrace(d.cfg.Poll.OfflineGrace)
 	if err := d.engine.Reload(ctx, settingsOf(d.cfg)); err != nil {
 		d.log.Error().Err(err).Msg("reload not applied")
 	}

@@ -174,3 +174,59 @@ func TestDeadNotifyServiceDoesNotDelayPresence(t *testing.T) {
 	testkit.Eventually(t, "a request to the hanging service", func() bool { return hook.received() != "" })
 	w.waitJoined(t, p, "alice")
 }
+
+// count returns how many received messages contain s.
+func (h *webhook) count(s string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, b := range h.bodies {
+		n += strings.Count(b, s)
+	}
+	return n
+}
+
+// TestLiveOfflineNotifications: one live notification per stream with its
+// link, none for a blip within the offline grace, one offline notification
+// once the grace has passed, saying how long farmd was in the chat; after a
+// restart a stream already announced is not announced again, but its end
+// still is.
+func TestLiveOfflineNotifications(t *testing.T) {
+	hook := newWebhook(t)
+	w := newWorld(t, irctest.Options{})
+	w.add(false, "alice")
+	dir := t.TempDir()
+	c := cfg{streamers: []string{"alice"}, grace: "600ms", stateDir: dir}
+	text := w.yaml(c) + notifyYAML(hook.url())
+	// stateDir leaves irc.token out: this test runs on the static token.
+	text = strings.Replace(text, "irc:\n", "irc:\n  token: oauth:"+ircToken+"\n", 1)
+	p := start(t, text, quickNotify)
+	w.polls(t, 2)
+	w.tw.SetLive("alice", true)
+	hook.waitFor(t, "alice is live")
+	if n := hook.count("https://twitch.tv/alice"); n != 1 {
+		t.Errorf("%d messages link alice's channel, want 1", n)
+	}
+	w.waitJoined(t, p, "alice")
+	if code := p.stop(); code != exitOK { // a restart while alice is live
+		t.Fatalf("exit %d", code)
+	}
+	p = start(t, text, quickNotify)
+	w.waitJoined(t, p, "alice")
+	w.polls(t, 3)
+	w.tw.SetLive("alice", false) // a blip: back before the grace ends
+	w.polls(t, 2)
+	w.tw.SetLive("alice", true)
+	w.polls(t, 4)
+	w.tw.SetLive("alice", false)
+	hook.waitFor(t, "alice went offline")
+	if n := hook.count("alice is live"); n != 1 {
+		t.Errorf("%d live notifications for one stream (a restart and a blip), want 1", n)
+	}
+	if n := hook.count("alice went offline"); n != 1 {
+		t.Errorf("%d offline notifications, want 1", n)
+	}
+	if !strings.Contains(hook.received(), "farmd was in its chat for") {
+		t.Errorf("the offline notification does not say how long farmd was present:\n%s", hook.received())
+	}
+}
