@@ -169,8 +169,14 @@ func (w *Watcher) record(name string, r Reading) *Credit {
 	if recovered {
 		w.log.Info().Str("channel", name).Msg("StreamElements answers again")
 	}
-	w.log.Debug().Str("channel", name).Int64("points", r.Points).Int64("watchtime_minutes", r.WatchtimeMinutes).
-		Dur("present_live", live).Msg("reading")
+	// At info: one line a channel every points.every (30 min) is what
+	// shows that presence pays.
+	ev := w.log.Info().Str("channel", name).Int64("points", r.Points).Int64("watchtime_minutes", r.WatchtimeMinutes).
+		Dur("present_live", live)
+	if prev != nil {
+		ev = ev.Int64("watchtime_growth_minutes", r.WatchtimeMinutes-prev.WatchtimeMinutes).Int64("points_growth", r.Points-prev.Points)
+	}
+	ev.Msg("StreamElements reading")
 	if credit != nil {
 		w.log.Warn().Str("channel", name).Dur("present_live", live).Int64("watchtime_minutes", r.WatchtimeMinutes).
 			Msg(fmt.Sprintf("present %s in %s while live, StreamElements credited no watch time: "+

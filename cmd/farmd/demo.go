@@ -16,6 +16,7 @@ import (
 	"github.com/farmd/farmd/helix"
 	"github.com/farmd/farmd/helix/helixtest"
 	"github.com/farmd/farmd/irc/irctest"
+	"github.com/farmd/farmd/streamelements/setest"
 	"github.com/farmd/farmd/usertoken"
 )
 
@@ -79,6 +80,16 @@ func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals 
 	cfg.IRC.MaxChannels = 4
 	cfg.Poll.Interval, cfg.Poll.OfflineGrace = 3*time.Second, 5*time.Second
 	cfg.Streamers = append([]string{demoUnknown}, demoStreamers...)
+	// Notifications go to the log (shoutrrr's logger service), and the
+	// StreamElements check reads a simulated StreamElements whose bot
+	// credits the demo account in every demo channel.
+	cfg.Notify = []config.Notify{{URL: "logger://"}}
+	se := setest.New(setest.Options{})
+	defer se.Close()
+	for _, s := range demoStreamers {
+		se.Watch(s, demoUser, true)
+	}
+	cfg.Points = config.Points{StreamElements: true, APIURL: se.URL(), Every: 15 * time.Second}
 
 	dlog.Info().Str("helix", tw.URL()).Str("irc", chat.Addr()).Strs("streamers", cfg.Streamers).
 		Int("max_channels", cfg.IRC.MaxChannels).
@@ -102,6 +113,20 @@ func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals 
 	go func() {
 		defer wg.Done()
 		simulate(ctx, dlog, tw, es)
+	}()
+	wg.Add(1)
+	go func() { // StreamElements credits watch time every few seconds
+		defer wg.Done()
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				se.Credit(10)
+			}
+		}
 	}()
 	defer wg.Wait()
 	defer cancel()
