@@ -69,9 +69,10 @@ func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals 
 	cfg.IRC.Address, cfg.IRC.TLS = chat.Addr(), false
 	cfg.IRC.MaxChannels = 4
 	cfg.Poll.Interval, cfg.Poll.OfflineGrace = 3*time.Second, 5*time.Second
-	cfg.Streamers = append([]string{demoUnknown}, demoStreamers...)
+	logins := append([]string{demoUnknown}, demoStreamers...)
+	cfg.Streamers = config.PlainStreamers(logins...)
 
-	dlog.Info().Str("helix", tw.URL()).Str("irc", chat.Addr()).Strs("streamers", cfg.Streamers).
+	dlog.Info().Str("helix", tw.URL()).Str("irc", chat.Addr()).Strs("streamers", logins).
 		Int("max_channels", cfg.IRC.MaxChannels).
 		Msg("demo: simulated Twitch on loopback; streamers go live and offline every few seconds (Ctrl-C to stop)")
 
