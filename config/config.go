@@ -47,10 +47,64 @@ type Config struct {
 	Points Points `yaml:"points"`
 	// Notify lists the notification services and what each is told.
 	Notify []Notify `yaml:"notify"`
-	// Streamers are the Twitch logins to follow, in priority order: when
-	// more are live than irc.max_channels allows, the first ones win. After
-	// Load they are lowercase, without '#', and free of duplicates.
-	Streamers []string `yaml:"streamers" check:"login" dedupe:"" reload:"" required:"at least one streamer is required (a list of Twitch logins)"`
+	// Streamers are the streamers to be present for, in priority order:
+	// when more are to be joined than irc.max_channels allows, the first
+	// ones win. An entry is a plain login or a mapping with its own
+	// settings. After Load the logins are lowercase, without '#', and free
+	// of duplicates (a login repeated as plain entries is dropped with a
+	// warning; repeated where either entry is a mapping, it is an error).
+	// It may be empty only when Follows is enabled.
+	Streamers []Streamer `yaml:"streamers" scalar:"login" dedupe:"plain" reload:""`
+	// Follows adds the channels the chat account follows to Streamers.
+	Follows Follows `yaml:"follows" reload:""`
+}
+
+// Streamer is one entry of Config.Streamers: a login and how farmd treats
+// it. A plain login in the file sets Login and leaves the rest at their
+// defaults. presence.StreamerSettings is what the daemon makes of it.
+type Streamer struct {
+	// Login is the streamer's Twitch login (lowercase after Load).
+	Login string `yaml:"login" check:"login" required:"required (a Twitch login)"`
+	// Presence says when the account is in the streamer's chat: "live"
+	// (while live, and for the offline grace after), "always" (whether
+	// live or not, within irc.max_channels) or "never" (never joined; still
+	// watched, for notifications).
+	Presence string `yaml:"presence" oneof:"live|always|never" default:"live"`
+	// OfflineGrace, when set, replaces poll.offline_grace for this
+	// streamer; nil means poll.offline_grace.
+	OfflineGrace *time.Duration `yaml:"offline_grace" check:"nonnegative"`
+	// Notify says whether notifications about this streamer going live and
+	// offline are sent.
+	Notify bool `yaml:"notify" default:"true"`
+}
+
+// The values of Streamer.Presence.
+const (
+	PresenceLive   = "live"
+	PresenceAlways = "always"
+	PresenceNever  = "never"
+)
+
+// PlainStreamers returns the entries a list of plain logins gives: each
+// login with the default settings, as Load makes them.
+func PlainStreamers(logins ...string) []Streamer {
+	out := make([]Streamer, len(logins))
+	for i, l := range logins {
+		out[i] = defaultStreamer
+		out[i].Login = l
+	}
+	return out
+}
+
+// Follows holds the settings of adding the followed channels.
+type Follows struct {
+	// Enabled adds the channels the chat account follows (Helix
+	// /channels/followed, with its user token and the user:read:follows
+	// scope) after the listed streamers, with the default settings; a
+	// listed streamer keeps its own settings and place.
+	Enabled bool `yaml:"enabled"`
+	// Refresh is how often the followed channels are fetched again.
+	Refresh time.Duration `yaml:"refresh" default:"1h" check:"positive"`
 }
 
 // Twitch holds the application credentials and API endpoints used for

@@ -58,6 +58,9 @@ func (p Problem) String() string {
 type problems struct {
 	list   []Problem
 	fields map[string]bool
+	// leaves are fields with a problem that says nothing about what they
+	// hold (addLeaf).
+	leaves map[string]bool
 	// fatal is set when the input could not be decoded at all (empty, not
 	// YAML, not a mapping), so checking its fields would only add noise.
 	fatal bool
@@ -100,6 +103,26 @@ func (ps *problems) addNew(p Problem) {
 		}
 	}
 	ps.add(p)
+}
+
+// addLeaf adds p unless its field or a section holding it already has a
+// problem, without hiding the later problems of the fields it holds: for
+// the key a plain list entry stands for, whose path is the entry's (a bad
+// login says nothing about the entry's other keys).
+func (ps *problems) addLeaf(p Problem) {
+	if ps.leaves[p.Field] {
+		return
+	}
+	for f := p.Field; f != ""; f = parentField(f) {
+		if ps.fields[f] {
+			return
+		}
+	}
+	if ps.leaves == nil {
+		ps.leaves = make(map[string]bool)
+	}
+	ps.leaves[p.Field] = true
+	ps.list = append(ps.list, p)
 }
 
 // parentField returns the field holding f: "twitch" for

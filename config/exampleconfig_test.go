@@ -10,7 +10,8 @@ import (
 
 const examplePath = "../config.example.yaml"
 
-// yamlKeys returns the yaml keys of t's fields, recursing into structs.
+// yamlKeys returns the yaml keys of t's fields, recursing into structs and
+// the entries of lists of structs.
 func yamlKeys(t reflect.Type) []string {
 	var keys []string
 	for i := range t.NumField() {
@@ -20,8 +21,12 @@ func yamlKeys(t reflect.Type) []string {
 			continue
 		}
 		keys = append(keys, name)
-		if f.Type.Kind() == reflect.Struct && f.Type.PkgPath() == t.PkgPath() {
-			keys = append(keys, yamlKeys(f.Type)...)
+		ft := f.Type
+		if ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && ft.PkgPath() == t.PkgPath() {
+			keys = append(keys, yamlKeys(ft)...)
 		}
 	}
 	return keys
@@ -64,8 +69,9 @@ func TestExampleConfig(t *testing.T) {
 		t.Fatalf("found only %d yaml keys (%q); is the struct walk broken?", len(keys), keys)
 	}
 	for _, k := range keys {
-		// A key counts as documented when it is set, or shown commented out.
-		re := regexp.MustCompile(`(?m)^\s*(#\s*)?` + regexp.QuoteMeta(k) + `:`)
+		// A key counts as documented when it is set, or shown commented
+		// out, also as the first key of a list entry.
+		re := regexp.MustCompile(`(?m)^\s*(#\s*)?(-\s+)?` + regexp.QuoteMeta(k) + `:`)
 		if !re.Match(data) {
 			t.Errorf("%s does not mention the key %q", examplePath, k)
 		}

@@ -110,7 +110,8 @@ func defaultStateDir(configPath string, getenv func(string) string) string {
 // relate two keys), normalisation. It returns the
 // paths of the secrets set inline, the warnings, and the problems.
 func load(data []byte, s *field, v reflect.Value, dir string, getenv func(string) string, between func(map[string]int, *problems)) (inline, warnings []string, ps *problems) {
-	lines, ps := decode(data, s, v)
+	d := decode(data, s, v)
+	lines, ps := d.lines, d.ps
 	if ps.fatal {
 		return nil, nil, ps
 	}
@@ -119,7 +120,7 @@ func load(data []byte, s *field, v reflect.Value, dir string, getenv func(string
 	if between != nil {
 		between(lines, ps)
 	}
-	return inline, normalize(s, v, lines), ps
+	return inline, normalize(s, v, d), ps
 }
 
 var errIsDir = errors.New("is a directory")
@@ -276,10 +277,17 @@ func modeWarning(path string, mode fs.FileMode, inline []string) string {
 // normalize puts the values of the struct v, whose schema is s, in their
 // canonical form, then drops repeated entries of the lists that ask for
 // it, keeping the first of each and the order, with a warning for each
-// one dropped. It runs after validation so that messages show values as
-// the user wrote them.
-func normalize(s *field, v reflect.Value, lines map[string]int) []string {
+// one dropped (or, for a repeat dedupe:"plain" refuses, a problem in d.ps).
+// It runs after validation so that messages show values as the user wrote
+// them.
+func normalize(s *field, v reflect.Value, d decoded) []string {
 	walk(s, v, "", func(f *field, v, _ reflect.Value, _ string) bool {
+		if v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return true
+			}
+			v = v.Elem()
+		}
 		if f.rule != nil && f.rule.normalize != nil {
 			v.SetString(f.rule.normalize(v.String()))
 		}
@@ -288,7 +296,7 @@ func normalize(s *field, v reflect.Value, lines map[string]int) []string {
 	var warnings []string
 	walk(s, v, "", func(f *field, v, _ reflect.Value, path string) bool {
 		if f.dedupe {
-			warnings = append(warnings, dedupe(f, v, path, lines)...)
+			warnings = append(warnings, dedupe(f, v, path, d)...)
 		}
 		return true
 	})
@@ -297,8 +305,14 @@ func normalize(s *field, v reflect.Value, lines map[string]int) []string {
 
 // dedupe drops the repeated entries of the list v, the value of f at path.
 // Entries are the same when their values are, or, for mappings that may be
-// written as a plain value, the values of that key.
-func dedupe(f *field, v reflect.Value, path string, lines map[string]int) []string {
+// written as a plain value, the values of that key. With dedupe:"plain", a
+// repeat where either entry is a mapping is a problem instead, and both
+// entries stay.
+func dedupe(f *field, v reflect.Value, path string, d decoded) []string {
+	if v.Len() == 0 {
+		return nil
+	}
+	lines := d.lines
 	keyOf := func(e reflect.Value) string {
 		if f.elem.scalar != nil {
 			e = e.Field(f.elem.scalar.index)
@@ -306,17 +320,23 @@ func dedupe(f *field, v reflect.Value, path string, lines map[string]int) []stri
 		return e.String()
 	}
 	var warnings []string
-	first := make(map[string]bool, v.Len())
-	out := v.Slice(0, 0)
+	first := make(map[string]int, v.Len()) // key -> index of its first entry
+	out := reflect.MakeSlice(v.Type(), 0, v.Len())
 	for i := range v.Len() {
 		e := v.Index(i)
 		k := keyOf(e)
-		if first[k] {
-			field := entryPath(path, i)
+		field := entryPath(path, i)
+		j, seen := first[k]
+		switch {
+		case seen && f.dedupePlain && !(d.plain[field] && d.plain[entryPath(path, j)]):
+			d.ps.addNew(Problem{Field: field, Line: lines[field], Msg: fmt.Sprintf(
+				"%q is listed twice (first on line %d); list a streamer with its own settings only once", k, lines[entryPath(path, j)])})
+			continue
+		case seen:
 			warnings = append(warnings, Problem{Field: field, Line: lines[field], Msg: fmt.Sprintf("duplicate of %q, dropped", k)}.String())
 			continue
 		}
-		first[k] = true
+		first[k] = i
 		out = reflect.Append(out, e)
 	}
 	v.Set(out)

@@ -124,7 +124,7 @@ func withRequired(edit func(c *Config)) Config {
 	c.Twitch.ClientSecret = "s3cr3t"
 	c.IRC.Username = "mybot"
 	c.IRC.Token = "tok3n"
-	c.Streamers = []string{"shroud"}
+	c.Streamers = PlainStreamers("shroud")
 	if edit != nil {
 		edit(&c)
 	}
@@ -165,7 +165,7 @@ func TestLoadGood(t *testing.T) {
 				c.IRC.MaxChannels = 50
 				c.Poll = Poll{Interval: 30 * time.Second, OfflineGrace: 0}
 				c.HTTP.Listen = "127.0.0.1:9090"
-				c.Streamers = []string{"shroud", "pokimane"}
+				c.Streamers = PlainStreamers("shroud", "pokimane")
 			}),
 		},
 		{
@@ -210,10 +210,34 @@ func TestLoadGood(t *testing.T) {
 			}),
 		},
 		{
+			name: "both streamer forms, follows",
+			file: "streamer-forms.yaml",
+			want: withRequired(func(c *Config) {
+				c.Poll.OfflineGrace = 3 * time.Minute
+				ten, zero := 10*time.Minute, time.Duration(0)
+				c.Streamers = []Streamer{
+					{Login: "shroud", Presence: PresenceLive, Notify: true},
+					{Login: "xqc", Presence: PresenceAlways, OfflineGrace: &ten},
+					{Login: "pokimane", Presence: PresenceNever, Notify: true},
+					{Login: "summit1g", Presence: PresenceLive, OfflineGrace: &zero, Notify: true},
+				}
+				c.Follows = Follows{Enabled: true, Refresh: 30 * time.Minute}
+			}),
+			wantWarnings: []string{`line 20: streamers[4]: duplicate of "shroud", dropped`},
+		},
+		{
+			name: "followed channels only",
+			file: "follows-only.yaml",
+			want: withRequired(func(c *Config) {
+				c.Streamers = nil
+				c.Follows.Enabled = true
+			}),
+		},
+		{
 			name: "normalised, duplicates dropped in order",
 			file: "normalize.yaml",
 			want: withRequired(func(c *Config) {
-				c.Streamers = []string{"shroud", "pokimane", "xqc", "summit1g"}
+				c.Streamers = PlainStreamers("shroud", "pokimane", "xqc", "summit1g")
 			}),
 			wantWarnings: []string{
 				`line 13: streamers[2]: duplicate of "shroud", dropped`,

@@ -56,14 +56,23 @@ func readLimited(r io.Reader) ([]byte, error) {
 // problems: a field with a problem keeps its default.
 func parse(data []byte) (*Config, map[string]int, *problems) {
 	c := Default()
-	lines, ps := decode(data, schema, reflect.ValueOf(&c).Elem())
-	return &c, lines, ps
+	d := decode(data, schema, reflect.ValueOf(&c).Elem())
+	return &c, d.lines, d.ps
+}
+
+// decoded is what decode learnt besides the values: the line of each field
+// it saw, the list entries written as plain values, and the problems.
+type decoded struct {
+	lines map[string]int
+	plain map[string]bool
+	ps    *problems
 }
 
 // decode decodes the one YAML document in data into the struct v, whose
 // schema is s, as parse does.
-func decode(data []byte, s *field, v reflect.Value) (map[string]int, *problems) {
-	p := &parser{lines: make(map[string]int), ps: &problems{}}
+func decode(data []byte, s *field, v reflect.Value) decoded {
+	p := &parser{lines: make(map[string]int), plain: make(map[string]bool), ps: &problems{}}
+	d := decoded{lines: p.lines, plain: p.plain, ps: p.ps}
 
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -74,7 +83,7 @@ func decode(data []byte, s *field, v reflect.Value) (map[string]int, *problems) 
 			p.ps.add(syntaxProblem(err, data))
 		}
 		p.ps.fatal = true
-		return p.lines, p.ps
+		return d
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
@@ -92,13 +101,13 @@ func decode(data []byte, s *field, v reflect.Value) (map[string]int, *problems) 
 	if isNull(root) {
 		p.ps.add(Problem{Msg: "config file is empty"})
 		p.ps.fatal = true
-		return p.lines, p.ps
+		return d
 	}
 	if deref(root).Kind != yaml.MappingNode {
 		p.ps.fatal = true
 	}
 	p.mapping(root, s, v, "", false)
-	return p.lines, p.ps
+	return d
 }
 
 // parser walks the YAML node tree along the schema. Walking the nodes
@@ -106,6 +115,9 @@ func decode(data []byte, s *field, v reflect.Value) (map[string]int, *problems) 
 // its line in the config's own terms: users never see a Go type name.
 type parser struct {
 	lines map[string]int
+	// plain holds the paths of the list entries written as a plain value
+	// rather than a mapping (scalar tag), for dedupe:"plain".
+	plain map[string]bool
 	ps    *problems
 }
 
@@ -118,8 +130,9 @@ func (p *parser) mapping(n *yaml.Node, f *field, v reflect.Value, path string, e
 		return
 	}
 	if f.scalar != nil && n.Kind == yaml.ScalarNode && !isNull(n) {
-		p.lines[join(path, f.scalar.name)] = n.Line
-		p.key(n, f.scalar, v, join(path, f.scalar.name))
+		p.lines[path] = n.Line
+		p.plain[path] = true
+		p.key(n, f.scalar, v, path)
 		return
 	}
 	names := f.keyNames()
@@ -157,7 +170,7 @@ func (p *parser) mapping(n *yaml.Node, f *field, v reflect.Value, path string, e
 			p.ps.add(Problem{Line: kn.Line, Msg: fmt.Sprintf("unknown key %q%s (%s)", name, where, suggest(name, names))})
 			continue
 		}
-		kpath := join(path, name)
+		kpath := f.keyPath(path, k)
 		p.lines[kpath] = kn.Line
 		p.key(vn, k, v, kpath)
 	}
@@ -231,31 +244,46 @@ func (p *parser) scalar(n *yaml.Node, f *field, v reflect.Value, path string, en
 		p.problem(path, n, fmt.Sprintf("expected %s, got %s", want, describe(n)))
 		return
 	}
-	switch {
-	case f.typ == durationType:
+	if f.typ.Kind() == reflect.Pointer {
+		// A value that may be unset: set once decoded, nil otherwise.
+		into := reflect.New(f.typ.Elem())
+		if p.plainValue(n, f, into.Elem(), path, want) {
+			v.Set(into)
+		}
+		return
+	}
+	p.plainValue(n, f, v, path, want)
+}
+
+// plainValue decodes the non-null scalar n into v, of f's base type, and
+// reports whether it could.
+func (p *parser) plainValue(n *yaml.Node, f *field, v reflect.Value, path, want string) bool {
+	switch t := f.base(); {
+	case t == durationType:
 		d, err := time.ParseDuration(strings.TrimSpace(n.Value))
 		if err != nil {
 			p.problem(path, n, fmt.Sprintf("%s is not a duration (use e.g. 60s)", quote(n.Value)))
-			return
+			return false
 		}
 		v.SetInt(int64(d))
-	case f.typ.Kind() == reflect.String:
+	case t.Kind() == reflect.String:
 		v.SetString(n.Value)
-	case f.typ.Kind() == reflect.Bool:
+	case t.Kind() == reflect.Bool:
 		b, err := strconv.ParseBool(n.Value)
 		if err != nil || n.ShortTag() != "!!bool" {
 			p.problem(path, n, fmt.Sprintf("expected %s, got %s", want, quote(n.Value)))
-			return
+			return false
 		}
 		v.SetBool(b)
-	case f.typ.Kind() == reflect.Int:
+	case t.Kind() == reflect.Int:
 		var i int
 		if n.ShortTag() != "!!int" || n.Decode(&i) != nil {
 			p.problem(path, n, fmt.Sprintf("expected %s, got %s", want, quote(n.Value)))
-			return
+			return false
 		}
 		v.SetInt(int64(i))
 	}
+	return true
 }
 
 // problem reports a problem with the value n of field, on the line of the

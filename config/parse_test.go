@@ -29,7 +29,7 @@ streamers: ["#Shroud", shroud]
 	want.IRC.Username = "#MyBot"
 	want.IRC.Token = "oauth:tok3n"
 	want.Poll.Interval = 90e9
-	want.Streamers = []string{"#Shroud", "shroud"}
+	want.Streamers = PlainStreamers("#Shroud", "shroud")
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("got  %s\nwant %s", showConfig(c), showConfig(&want))
 	}
@@ -74,11 +74,11 @@ func TestParseProblems(t *testing.T) {
 			want:  []Problem{{Field: "twitch.client_id", Line: 2, Msg: "expected a string, got a mapping"}},
 		},
 		{
-			name:  "streamer not a string",
+			name:  "streamer neither a login nor a mapping",
 			input: "streamers:\n  - a\n  - {b: c}\n  - ~\n",
 			want: []Problem{
-				{Field: "streamers[1]", Line: 3, Msg: "expected a Twitch login, got a mapping"},
-				{Field: "streamers[2]", Line: 4, Msg: "expected a Twitch login, got nothing"},
+				{Line: 3, Msg: `unknown key "b" in streamers[1] (known keys: login, presence, offline_grace, notify)`},
+				{Field: "streamers[2]", Line: 4, Msg: "expected a Twitch login or a mapping with the keys login, presence, offline_grace, notify, got nothing"},
 			},
 		},
 		{
@@ -109,7 +109,7 @@ func TestParseProblems(t *testing.T) {
 		{
 			name:  "scalar document",
 			input: "hello\n",
-			want:  []Problem{{Line: 1, Msg: "the top level must be a mapping with the keys state_dir, twitch, irc, poll, http, eventsub, points, notify, streamers, got a string"}},
+			want:  []Problem{{Line: 1, Msg: "the top level must be a mapping with the keys state_dir, twitch, irc, poll, http, eventsub, points, notify, streamers, follows, got a string"}},
 		},
 		{
 			name:  "tab indentation",

@@ -6,11 +6,12 @@ import (
 )
 
 // TestRestartNeeded changes each setting in turn and checks that a
-// reload applies exactly the documented ones (streamers, poll.*,
+// reload applies exactly the documented ones (streamers, follows.*, poll.*,
 // irc.max_channels) and names every other as needing a restart.
 func TestRestartNeeded(t *testing.T) {
 	reloadable := map[string]bool{
 		"poll.interval": true, "poll.offline_grace": true, "irc.max_channels": true, "streamers": true,
+		"follows.enabled": true, "follows.refresh": true,
 	}
 	running := withRequired(nil)
 	if got := RestartNeeded(&running, &running); got != nil {
@@ -23,8 +24,8 @@ func TestRestartNeeded(t *testing.T) {
 		}
 		return f.elem == nil
 	})
-	if len(paths) != 23 {
-		t.Fatalf("got %d settings %q, want 23", len(paths), paths)
+	if len(paths) != 25 {
+		t.Fatalf("got %d settings %q, want 25", len(paths), paths)
 	}
 	for _, path := range paths {
 		t.Run(path, func(t *testing.T) {

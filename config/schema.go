@@ -32,8 +32,18 @@ import (
 //	reload:""          applied on SIGHUP (on a mapping: all it holds); the
 //	                   rest needs a restart
 //	dedupe:""          on a list: repeated entries are dropped with a warning
+//	dedupe:"plain"     on a list of mappings with a scalar key: only
+//	                   entries written as plain values are dropped; a
+//	                   repeat where either entry is a mapping is an error,
+//	                   since which entry's settings win would be a guess
 //	scalar:"key"       on a list of mappings: an entry may be a plain
-//	                   value, which sets that key
+//	                   value, which sets that key; that key's problems
+//	                   name the entry ("streamers[2]"), as the user may
+//	                   have written no key at all
+//
+// A pointer to a plain type (*time.Duration) is a value that may be unset:
+// nil when the file leaves it out, so that its user can fall back to
+// another setting.
 //
 // A tag that does not fit its field panics when the package loads, so a
 // mistake fails every test at once.
@@ -48,6 +58,9 @@ type field struct {
 	keys   []*field // a mapping's keys, in file order
 	elem   *field   // a list's entries
 	scalar *field   // the key a plain-value entry sets (scalar tag)
+	// scalarKey: this is the key a plain-value entry sets, whose path is
+	// the entry's.
+	scalarKey bool
 
 	rule     *rule
 	oneof    []string
@@ -61,6 +74,9 @@ type field struct {
 	auto     int // index of the bool set by the literal "auto", or -1
 	reload   bool
 	dedupe   bool
+	// dedupePlain: only entries written as plain values are dropped as
+	// repeats (dedupe:"plain").
+	dedupePlain bool
 }
 
 // namedDefaults are the defaults whose home is another package: a default
@@ -86,6 +102,14 @@ var defaults = func() Config {
 	var c Config
 	applyDefaults(schema, reflect.ValueOf(&c).Elem())
 	return c
+}()
+
+// defaultStreamer is a Streamer with every default applied, as a plain
+// entry gets them.
+var defaultStreamer = func() Streamer {
+	var st Streamer
+	applyDefaults(schema.key("streamers").elem, reflect.ValueOf(&st).Elem())
+	return st
 }()
 
 // schemaOf reads the schema of the struct type t. It panics on a tag that
@@ -122,6 +146,7 @@ func newField(name string, index int, t reflect.Type, tag reflect.StructTag) *fi
 	_, f.optional = tag.Lookup("optional")
 	_, f.reload = tag.Lookup("reload")
 	_, f.dedupe = tag.Lookup("dedupe")
+	f.dedupePlain = tag.Get("dedupe") == "plain"
 	for _, b := range []struct {
 		tag string
 		dst **int
@@ -156,9 +181,20 @@ func newField(name string, index int, t reflect.Type, tag reflect.StructTag) *fi
 			if f.elem.scalar == nil || !f.elem.scalar.isScalar() {
 				fail("scalar:%q names no plain key of the entries", s)
 			}
+			f.elem.scalar.scalarKey = true
 		}
 		if f.dedupe && f.elem.typ.Kind() != reflect.String && f.elem.scalar == nil {
 			fail("dedupe needs a list of strings or of mappings with a scalar key")
+		}
+		if f.dedupePlain && f.elem.scalar == nil {
+			fail(`dedupe:"plain" needs a list of mappings with a scalar key`)
+		}
+	case t.Kind() == reflect.Pointer:
+		if b := t.Elem(); b != durationType && b.Kind() != reflect.String && b.Kind() != reflect.Bool && b.Kind() != reflect.Int {
+			fail("type %s is not supported", t)
+		}
+		if f.required != "" || f.def != "" {
+			fail("a value that may be unset has no default and is not required")
 		}
 	case t == durationType, t.Kind() == reflect.String, t.Kind() == reflect.Bool, t.Kind() == reflect.Int:
 	default:
@@ -215,6 +251,24 @@ func (f *field) key(name string) *field {
 
 func (f *field) isScalar() bool { return f.keys == nil && f.elem == nil }
 
+// base is the type of f's plain value: the pointed-to type of a value that
+// may be unset.
+func (f *field) base() reflect.Type {
+	if f.typ.Kind() == reflect.Pointer {
+		return f.typ.Elem()
+	}
+	return f.typ
+}
+
+// keyPath is the path of key k of the mapping f at path: the entry's own
+// path for the key a plain entry stands for (scalar tag).
+func (f *field) keyPath(path string, k *field) string {
+	if k == f.scalar {
+		return path
+	}
+	return join(path, k.name)
+}
+
 // keyNames lists a mapping's keys for messages.
 func (f *field) keyNames() []string {
 	names := make([]string, len(f.keys))
@@ -227,12 +281,12 @@ func (f *field) keyNames() []string {
 // typeNoun names what a plain value of f's type looks like, and plural
 // many of them.
 func (f *field) typeNoun() (noun, plural string) {
-	switch {
-	case f.typ == durationType:
+	switch t := f.base(); {
+	case t == durationType:
 		return "a duration such as 60s", "durations"
-	case f.typ.Kind() == reflect.Bool:
+	case t.Kind() == reflect.Bool:
 		return "true or false", "true/false values"
-	case f.typ.Kind() == reflect.Int:
+	case t.Kind() == reflect.Int:
 		return "a whole number", "whole numbers"
 	}
 	return "a string", "strings"
@@ -265,6 +319,10 @@ func (f *field) plural() string {
 	switch {
 	case f.rule != nil && f.rule.plural != "":
 		return f.rule.plural
+	case f.keys != nil && f.scalar != nil:
+		// A list of logins that may carry settings is still, first, a
+		// list of logins.
+		return f.scalar.plural()
 	case f.keys != nil:
 		return "mappings with the keys " + strings.Join(f.keyNames(), ", ")
 	case f.elem != nil:
@@ -300,7 +358,7 @@ func applyDefaults(f *field, v reflect.Value) {
 			if err := yaml.Unmarshal([]byte(k.def), &n); err != nil || len(n.Content) != 1 {
 				panic(fmt.Sprintf("config schema: key %q: default %q is not YAML", k.name, k.def))
 			}
-			p := &parser{lines: map[string]int{}, ps: &problems{}}
+			p := &parser{lines: map[string]int{}, plain: map[string]bool{}, ps: &problems{}}
 			p.key(n.Content[0], k, v, k.name)
 			if err := p.ps.err(); err != nil {
 				panic(fmt.Sprintf("config schema: default of %v", err))
@@ -319,7 +377,7 @@ type visitor func(f *field, v, parent reflect.Value, path string) bool
 // it holds.
 func walk(f *field, v reflect.Value, path string, visit visitor) {
 	for _, k := range f.keys {
-		walkValue(k, v.Field(k.index), v, join(path, k.name), visit)
+		walkValue(k, v.Field(k.index), v, f.keyPath(path, k), visit)
 	}
 }
 

@@ -18,6 +18,7 @@ func TestDefault(t *testing.T) {
 		Poll:     Poll{Interval: 60 * time.Second, OfflineGrace: 2 * time.Minute},
 		EventSub: EventSub{Enabled: true, WebSocketURL: twitch.DefaultEventSubURL},
 		Points:   Points{APIURL: "https://api.streamelements.com/kappa/v2", Every: 30 * time.Minute},
+		Follows:  Follows{Refresh: time.Hour},
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
@@ -82,6 +83,15 @@ func TestSchemaTagErrors(t *testing.T) {
 		{"unsupported type", reflect.TypeFor[struct {
 			A float64 `yaml:"a"`
 		}](), "type float64 is not supported"},
+		{"pointer to an unsupported type", reflect.TypeFor[struct {
+			A *float64 `yaml:"a"`
+		}](), "type *float64 is not supported"},
+		{"default on a value that may be unset", reflect.TypeFor[struct {
+			A *time.Duration `yaml:"a" default:"1m"`
+		}](), "a value that may be unset has no default"},
+		{"plain dedupe without a scalar key", reflect.TypeFor[struct {
+			A []string `yaml:"a" dedupe:"plain"`
+		}](), `dedupe:"plain" needs a list of mappings with a scalar key`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

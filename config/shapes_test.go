@@ -112,10 +112,10 @@ line 3: streamers[1]: expected a Twitch login or a mapping with the keys login, 
 		{"repeated key in an entry", "streamers:\n  - {login: a, login: b}\n", `
 line 2: key "login" in streamers[0] is repeated (first on line 2)`},
 		{"bad values in both forms", "streamers:\n  - bad!\n  - login: ok\n    presence: sometimes\n    offline_grace: -1s\n  - {presence: never}\n", `
-line 2: streamers[0].login: "bad!" is not a valid Twitch login (1-25 letters, digits or underscores)
+line 2: streamers[0]: "bad!" is not a valid Twitch login (1-25 letters, digits or underscores)
 line 4: streamers[1].presence: must be one of live, always, never, got "sometimes"
 line 5: streamers[1].offline_grace: must not be negative, got -1s
-line 6: streamers[2].login: required (a Twitch login)`},
+line 6: streamers[2]: required (a Twitch login)`},
 		{"list of mappings", "notify: hook\nstreamers: [a]\n", `
 line 1: notify: expected a list of mappings with the keys url, url_file, events, got a string`},
 		{"secret and enums in a list's entries", "notify:\n  - events: [online, x]\n  - {url: a, url_file: b, events: []}\nstreamers: [a]\n", `

@@ -117,11 +117,15 @@ func validate(c *Config, lines map[string]int, ps *problems) {
 }
 
 // checkBetweenKeys checks the rules that relate two keys, which no field's
-// tags can say. There is one: a static token needs the login it belongs
-// to (a stored token knows its own).
+// tags can say. There are two: a static token needs the login it belongs
+// to (a stored token knows its own), and streamers may be empty only when
+// the followed channels fill it.
 func checkBetweenKeys(c *Config, lines map[string]int, ps *problems) {
 	if c.IRC.Token != "" && strings.TrimSpace(c.IRC.Username) == "" {
 		ps.addNew(Problem{Field: "irc.username", Line: lines["irc"], Msg: "required with irc.token (the login of the chat account the token belongs to)"})
+	}
+	if len(c.Streamers) == 0 && !c.Follows.Enabled {
+		ps.addNew(Problem{Field: "streamers", Line: lines["streamers"], Msg: "at least one streamer is required (a list of Twitch logins), or follows.enabled: true"})
 	}
 }
 
@@ -130,7 +134,14 @@ func checkBetweenKeys(c *Config, lines map[string]int, ps *problems) {
 func check(s *field, v reflect.Value, lines map[string]int, ps *problems) {
 	walk(s, v, "", func(f *field, v, parent reflect.Value, path string) bool {
 		if msg := checkValue(f, v, parent); msg != "" {
-			ps.addNew(Problem{Field: path, Line: lineOfValue(lines, path), Msg: msg})
+			p := Problem{Field: path, Line: lineOfValue(lines, path), Msg: msg}
+			if f.scalarKey {
+				// Named as its entry, but a problem of one key: the
+				// entry's other keys are still checked.
+				ps.addLeaf(p)
+			} else {
+				ps.addNew(p)
+			}
 		}
 		return true
 	})
@@ -161,6 +172,10 @@ func checkValue(f *field, v, parent reflect.Value) string {
 		return ""
 	case f.auto >= 0 && parent.Field(f.auto).Bool():
 		return ""
+	case v.Kind() == reflect.Pointer && v.IsNil():
+		return "" // unset: its user falls back to another setting
+	case v.Kind() == reflect.Pointer:
+		v = v.Elem()
 	}
 	if f.rule != nil && f.rule.check != nil {
 		if msg := f.rule.check(f, v); msg != "" {

@@ -17,7 +17,7 @@ func TestValidate(t *testing.T) {
 		{name: "valid", edit: func(*Config) {}},
 		{name: "logins checked after normalising", edit: func(c *Config) {
 			c.IRC.Username = " #MyBot "
-			c.Streamers = []string{"#Shroud", "shroud", "Summit1G"}
+			c.Streamers = PlainStreamers("#Shroud", "shroud", "Summit1G")
 		}},
 		{name: "oauth prefix allowed", edit: func(c *Config) { c.IRC.Token = "oauth:tok3n" }},
 		{name: "secret files count as set", edit: func(c *Config) {
@@ -48,12 +48,29 @@ func TestValidate(t *testing.T) {
 			c.Poll.Interval = 0
 			c.Poll.OfflineGrace = -time.Second
 			c.HTTP.Listen = "localhost"
-			c.Streamers = []string{"ok", "", "x y", "#"}
+			c.Streamers = PlainStreamers("ok", "", "x y", "#")
 		}, wantFields: []string{
 			"twitch.client_id", "twitch.auth_url", "twitch.helix_url",
 			"irc.username", "irc.token", "irc.address", "irc.max_channels",
 			"poll.interval", "poll.offline_grace", "http.listen",
 			"streamers[1]", "streamers[2]", "streamers[3]",
+		}},
+		{name: "followed channels instead of a list", edit: func(c *Config) {
+			c.Streamers, c.Follows.Enabled = nil, true
+		}},
+		{name: "per-streamer settings", edit: func(c *Config) {
+			zero := time.Duration(0)
+			c.Streamers = []Streamer{{Login: "a", Presence: PresenceAlways, OfflineGrace: &zero}, {Login: "b", Presence: PresenceNever}}
+		}},
+		{name: "bad per-streamer settings", edit: func(c *Config) {
+			neg := -time.Second
+			c.Streamers = []Streamer{
+				{Login: "a", Presence: "sometimes", OfflineGrace: &neg},
+				{Login: "b b", Presence: "x"},
+			}
+			c.Follows.Refresh = 0
+		}, wantFields: []string{
+			"streamers[0].presence", "streamers[0].offline_grace", "streamers[1]", "streamers[1].presence", "follows.refresh",
 		}},
 		{name: "control character in token", edit: func(c *Config) { c.IRC.Token = "tok\r\nQUIT" }, wantFields: []string{"irc.token"}},
 		{name: "negative max channels", edit: func(c *Config) { c.IRC.MaxChannels = -1 }, wantFields: []string{"irc.max_channels"}},

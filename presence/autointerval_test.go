@@ -57,7 +57,7 @@ func TestEngineAutoInterval(t *testing.T) {
 	var bucket atomic.Int64
 	bucket.Store(20) // 3 requests * 2 min / 20 = 18 s
 	results := make(chan PollResult, 10)
-	s := Settings{Logins: logins, Interval: time.Hour, AutoInterval: true, MaxChannels: 100}
+	s := Settings{Streamers: StreamersOf(logins...), Interval: time.Hour, AutoInterval: true, MaxChannels: 100}
 	e := New(Options{
 		Settings: s, Checker: tw, Resolver: tw, Chat: &fakeChat{sets: make(chan []string, 100)}, Logger: zerolog.Nop(),
 		Bucket: func() int { return int(bucket.Load()) },

@@ -15,11 +15,11 @@ func BenchmarkStateCycle(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
 		b.Run("N="+strconv.Itoa(n), func(b *testing.B) {
 			s := NewState(2*time.Minute, 100)
-			list := make([]Streamer, n)
+			list := make([]Watched, n)
 			statuses := make([]Status, n)
 			for i := range list {
 				id := strconv.Itoa(100001 + i)
-				list[i] = Streamer{ID: id, Login: "streamer" + strconv.Itoa(i)}
+				list[i] = Watched{Streamer: Streamer{ID: id, Login: "streamer" + strconv.Itoa(i)}}
 				statuses[i] = Status{UserID: id, Login: list[i].Login, Live: i%100 == 0}
 			}
 			s.SetStreamers(list)

@@ -14,14 +14,23 @@ import (
 // Settings are the parts of the configuration the Engine uses; a reload
 // replaces them as a whole.
 type Settings struct {
-	Logins   []string // normalised logins in priority order
-	Interval time.Duration
+	// Streamers are the streamers in priority order, each with its rules:
+	// the listed ones and, merged in by MergeFollows, the followed ones.
+	Streamers []StreamerSettings
+	Interval  time.Duration
 	// AutoInterval, when set, replaces Interval by AutoInterval of the
 	// streamers to poll and the Helix bucket (Options.Bucket), chosen
 	// afresh at every poll.
 	AutoInterval bool
+	// OfflineGrace is the grace of the streamers without their own.
 	OfflineGrace time.Duration
 	MaxChannels  int
+}
+
+// clone returns s with its own copy of the streamer list.
+func (s Settings) clone() Settings {
+	s.Streamers = slices.Clone(s.Streamers)
+	return s
 }
 
 // Options configure an Engine.
@@ -83,7 +92,7 @@ type PollResult struct {
 // owns all of it; the other methods send it a message (messages.go) and are
 // safe from any goroutine.
 type Engine struct {
-	initial Settings // what Run starts from (Logins cloned); the loop owns the settings after that
+	initial Settings // what Run starts from (Streamers cloned); the loop owns the settings after that
 	deps    deps
 	events  chan message
 
@@ -125,10 +134,12 @@ type Snapshot struct {
 	// between requests because at 10,000 streamers it is over a megabyte
 	// (BENCHMARKS.md, memory), and an empty list would read as "nobody is
 	// live". Counts are always the last published.
-	Listed     bool     `json:"-"`
-	Counts     Counts   `json:"counts"`
-	Wanted     []string `json:"wanted"`
-	Unresolved []string `json:"unresolved,omitempty"` // logins Twitch does not know
+	Listed bool   `json:"-"`
+	Counts Counts `json:"counts"`
+	// List counts the streamers by mode and origin (config or follows).
+	List       ListCounts `json:"list"`
+	Wanted     []string   `json:"wanted"`
+	Unresolved []string   `json:"unresolved,omitempty"` // logins Twitch does not know
 
 	// How polls went (pollhealth.go). A poll serves when it determines the
 	// status of at least one streamer, or has nobody to check and no error.
@@ -156,9 +167,8 @@ func New(opts Options) *Engine {
 	if opts.UnavailableFor <= 0 {
 		opts.UnavailableFor = time.Hour
 	}
-	opts.Logins = slices.Clone(opts.Logins)
 	return &Engine{
-		initial: opts.Settings,
+		initial: opts.Settings.clone(),
 		deps: deps{
 			checker: opts.Checker, resolver: opts.Resolver, chat: opts.Chat,
 			log:            opts.Logger.With().Str("component", "presence").Logger(),
@@ -176,12 +186,15 @@ func New(opts Options) *Engine {
 }
 
 // Reload replaces the settings and polls at once: new streamers are
-// resolved, removed ones are dropped (and their channels left), and unavailable
-// marks are cleared. It does not block on the loop for longer than it takes
-// to hand the settings over.
+// resolved, removed ones are dropped (and their channels left), those that
+// stay take their new settings (mode, grace) and keep what is known of
+// them, and unavailable marks are cleared. It logs the streamers that
+// entered through the follows and those that left by an unfollow. It does
+// not block on the loop for longer than it takes to hand the settings
+// over. The daemon calls it on SIGHUP and whenever a refresh of the
+// follows changes the merged list (MergeFollows).
 func (e *Engine) Reload(ctx context.Context, s Settings) error {
-	s.Logins = slices.Clone(s.Logins)
-	return e.send(ctx, reloadMsg{settings: s})
+	return e.send(ctx, reloadMsg{settings: s.clone()})
 }
 
 // Observe feeds statuses from another source (such as EventSub) into the

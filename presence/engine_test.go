@@ -210,7 +210,7 @@ func (h *harness) waitChannels(want ...string) {
 func TestEngineJoinsLiveAndLeavesOffline(t *testing.T) {
 	tw := newFakeTwitch("a", "b", "c")
 	tw.live["b"] = true
-	h := startEngine(t, tw, Settings{Logins: []string{"a", "b", "c"}, Interval: time.Hour, MaxChannels: 10})
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a", "b", "c"), Interval: time.Hour, MaxChannels: 10})
 	h.waitChannels("b")
 	tw.set(func(f *fakeTwitch) { f.live["a"] = true; f.live["b"] = false })
 	h.poll()
@@ -220,7 +220,7 @@ func TestEngineJoinsLiveAndLeavesOffline(t *testing.T) {
 func TestEngineAPIFailureNeverParts(t *testing.T) {
 	tw := newFakeTwitch("a", "b")
 	tw.live["a"], tw.live["b"] = true, true
-	h := startEngine(t, tw, Settings{Logins: []string{"a", "b"}, Interval: time.Hour, MaxChannels: 10})
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a", "b"), Interval: time.Hour, MaxChannels: 10})
 	h.waitChannels("a", "b")
 	// a's batch fails and b goes offline: only b leaves.
 	tw.set(func(f *fakeTwitch) { f.fail["id-a"] = true; f.live["a"] = false; f.live["b"] = false })
@@ -241,7 +241,7 @@ func TestEngineAPIFailureNeverParts(t *testing.T) {
 func TestEngineUnknownLoginSkipped(t *testing.T) {
 	tw := newFakeTwitch("a", "c")
 	tw.live["a"], tw.live["c"] = true, true
-	h := startEngine(t, tw, Settings{Logins: []string{"a", "ghost", "c"}, Interval: time.Hour, MaxChannels: 10})
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a", "ghost", "c"), Interval: time.Hour, MaxChannels: 10})
 	if ids := h.nextPoll(); !slices.Equal(ids, []string{"id-a", "id-c"}) {
 		t.Fatalf("polled %v, want [id-a id-c]", ids)
 	}
@@ -255,7 +255,7 @@ func TestEngineResolveFailureRetried(t *testing.T) {
 	tw := newFakeTwitch("a")
 	tw.live["a"] = true
 	tw.resolve = errors.New("helix users: 503")
-	h := startEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, MaxChannels: 10})
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a"), Interval: time.Hour, MaxChannels: 10})
 	h.waitChannels()
 	tw.set(func(f *fakeTwitch) { f.resolve = nil })
 	h.poll()
@@ -268,9 +268,9 @@ func TestEngineResolveFailureRetried(t *testing.T) {
 func TestEngineReloadAppliesDiff(t *testing.T) {
 	tw := newFakeTwitch("a", "b", "c")
 	tw.live["a"], tw.live["b"], tw.live["c"] = true, true, true
-	h := startEngine(t, tw, Settings{Logins: []string{"a", "b"}, Interval: time.Hour, MaxChannels: 10})
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a", "b"), Interval: time.Hour, MaxChannels: 10})
 	h.waitChannels("a", "b")
-	h.opts.Settings = Settings{Logins: []string{"c", "a"}, Interval: time.Hour, MaxChannels: 10}
+	h.opts.Settings = Settings{Streamers: StreamersOf("c", "a"), Interval: time.Hour, MaxChannels: 10}
 	h.poll()
 	h.waitChannels("c", "a")
 }
@@ -278,7 +278,7 @@ func TestEngineReloadAppliesDiff(t *testing.T) {
 func TestEngineMarkUnavailable(t *testing.T) {
 	tw := newFakeTwitch("a", "b")
 	tw.live["a"], tw.live["b"] = true, true
-	h := startEngine(t, tw, Settings{Logins: []string{"a", "b"}, Interval: time.Hour, MaxChannels: 1})
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a", "b"), Interval: time.Hour, MaxChannels: 1})
 	h.waitChannels("a")
 	if err := h.e.MarkUnavailable(context.Background(), "a", "msg_banned"); err != nil {
 		t.Fatal(err)
@@ -290,7 +290,7 @@ func TestEngineMarkUnavailable(t *testing.T) {
 
 func TestEngineObserveFromAnotherSource(t *testing.T) {
 	tw := newFakeTwitch("a")
-	h := startEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, MaxChannels: 10})
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a"), Interval: time.Hour, MaxChannels: 10})
 	h.nextPoll()
 	if err := h.e.Observe(context.Background(), []Status{{UserID: "id-a", Login: "a", Live: true}}); err != nil {
 		t.Fatal(err)
@@ -300,7 +300,7 @@ func TestEngineObserveFromAnotherSource(t *testing.T) {
 
 func TestEnginePollsEveryInterval(t *testing.T) {
 	tw := newFakeTwitch("a")
-	startEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Millisecond, MaxChannels: 10})
+	startEngine(t, tw, Settings{Streamers: StreamersOf("a"), Interval: time.Millisecond, MaxChannels: 10})
 	h := &harness{t: t, tw: tw}
 	for range 5 {
 		h.nextPoll()
@@ -329,7 +329,7 @@ func TestRequestsPerMinute(t *testing.T) {
 
 func TestEngineAlive(t *testing.T) {
 	tw := newFakeTwitch("a")
-	h := startEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, MaxChannels: 10})
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a"), Interval: time.Hour, MaxChannels: 10})
 	ctx, cancel := context.WithTimeout(context.Background(), testkit.WaitMax)
 	defer cancel()
 	if err := h.e.Alive(ctx); err != nil {
@@ -354,12 +354,12 @@ func TestEngineReloadDuringResolveForgetsRemovedLogin(t *testing.T) {
 	tw := newFakeTwitch("a", "b")
 	gate := make(chan struct{})
 	tw.gate = gate
-	h := startEngine(t, tw, Settings{Logins: []string{"a", "b"}, Interval: time.Hour, MaxChannels: 10})
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a", "b"), Interval: time.Hour, MaxChannels: 10})
 	if got := <-tw.resolves; !slices.Equal(got, []string{"a", "b"}) {
 		t.Fatalf("first resolution asked %v, want [a b]", got)
 	}
 	ctx := context.Background()
-	if err := h.e.Reload(ctx, Settings{Logins: []string{"a"}, Interval: time.Hour, MaxChannels: 10}); err != nil {
+	if err := h.e.Reload(ctx, Settings{Streamers: StreamersOf("a"), Interval: time.Hour, MaxChannels: 10}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.e.Alive(ctx); err != nil { // the loop has taken the reload
@@ -373,7 +373,7 @@ func TestEngineReloadDuringResolveForgetsRemovedLogin(t *testing.T) {
 		t.Fatalf("poll after the reload checked %v, want [id-a]", got)
 	}
 	tw.set(func(f *fakeTwitch) { f.idOf["b"] = "id-b2" })
-	if err := h.e.Reload(ctx, Settings{Logins: []string{"a", "b"}, Interval: time.Hour, MaxChannels: 10}); err != nil {
+	if err := h.e.Reload(ctx, Settings{Streamers: StreamersOf("a", "b"), Interval: time.Hour, MaxChannels: 10}); err != nil {
 		t.Fatal(err)
 	}
 	if got := h.nextPoll(); !slices.Equal(got, []string{"id-a", "id-b2"}) {
@@ -388,7 +388,7 @@ func TestEngineResolveRetryKeepsUnavailableMarks(t *testing.T) {
 	tw := newFakeTwitch("a", "b", "c")
 	tw.live["a"], tw.live["c"] = true, true
 	tw.resolveFail["b"] = true // asked again at every poll
-	h := startEngine(t, tw, Settings{Logins: []string{"a", "b", "c"}, Interval: time.Millisecond, MaxChannels: 1})
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a", "b", "c"), Interval: time.Millisecond, MaxChannels: 1})
 	h.waitChannels("a")
 	ctx := context.Background()
 	if err := h.e.MarkUnavailable(ctx, "a", "msg_banned"); err != nil {
@@ -412,7 +412,7 @@ func TestEngineResolveRetryKeepsUnavailableMarks(t *testing.T) {
 // fails at once instead of starting a second loop on the same Engine.
 func TestEngineRunTwice(t *testing.T) {
 	tw := newFakeTwitch("a")
-	h := startEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, MaxChannels: 10})
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a"), Interval: time.Hour, MaxChannels: 10})
 	h.nextPoll() // the first Run is running
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // a second loop, if started, stops at once
@@ -429,7 +429,7 @@ func TestEngineRunTwice(t *testing.T) {
 func TestEngineSummaryCounts(t *testing.T) {
 	tw := newFakeTwitch("a", "b", "c", "d")
 	tw.live["a"], tw.live["b"] = true, true
-	h := startEngine(t, tw, Settings{Logins: []string{"a", "b", "c", "ghost", "d"}, Interval: time.Hour, MaxChannels: 1})
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a", "b", "c", "ghost", "d"), Interval: time.Hour, MaxChannels: 1})
 	h.waitChannels("a")
 	if err := h.e.MarkUnavailable(context.Background(), "d", "msg_banned"); err != nil {
 		t.Fatal(err)
@@ -482,7 +482,7 @@ func TestEngineSnapshotWhenLoopDoesNotAnswer(t *testing.T) {
 	tw := newFakeTwitch("a", "b")
 	tw.live["a"] = true
 	chat := &blockingChat{sets: make(chan []string), closed: make(chan struct{})}
-	h := startEngine(t, tw, Settings{Logins: []string{"a", "b"}, Interval: time.Hour, MaxChannels: 10},
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a", "b"), Interval: time.Hour, MaxChannels: 10},
 		func(o *Options) { o.Chat = chat })
 	t.Cleanup(func() { close(chat.closed) }) // before stop: Cleanup runs last in first
 	h.e.snapshotWait = 50 * time.Millisecond
@@ -512,7 +512,7 @@ func TestEngineSnapshotWhenLoopDoesNotAnswer(t *testing.T) {
 func TestEngineOnStreamers(t *testing.T) {
 	tw := newFakeTwitch("a", "b", "c")
 	got := make(chan []string, 10)
-	h := startEngine(t, tw, Settings{Logins: []string{"b", "a", "ghost"}, Interval: time.Hour, MaxChannels: 10},
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("b", "a", "ghost"), Interval: time.Hour, MaxChannels: 10},
 		func(o *Options) { o.OnStreamers = func(ids []string) { got <- ids } })
 	next := func() []string {
 		select {
@@ -527,7 +527,7 @@ func TestEngineOnStreamers(t *testing.T) {
 		t.Fatalf("after resolution %v, want [id-b id-a]", ids)
 	}
 	h.poll() // nothing changes
-	h.opts.Settings = Settings{Logins: []string{"c", "b"}, Interval: time.Hour, MaxChannels: 10}
+	h.opts.Settings = Settings{Streamers: StreamersOf("c", "b"), Interval: time.Hour, MaxChannels: 10}
 	h.poll()
 	for {
 		ids := next()
@@ -551,7 +551,7 @@ func TestEngineOnChange(t *testing.T) {
 	tw := newFakeTwitch("a")
 	tw.live["a"] = true
 	got := make(chan Change, 10)
-	h := startEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, MaxChannels: 10},
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a"), Interval: time.Hour, MaxChannels: 10},
 		func(o *Options) { o.OnChange = func(c Change) { got <- c } })
 	h.waitChannels("a")
 	next := func() Change {

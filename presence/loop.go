@@ -16,9 +16,10 @@ type loop struct {
 	publish func(Snapshot)
 
 	settings Settings // the only copy in force
+	logins   []string // settings.Streamers' logins
 	reloads  int      // reloads applied
 	state    *State
-	logins   *resolution
+	resolved *resolution
 	health   pollHealth
 	handoff  handoff
 	watch    streamersWatch
@@ -41,8 +42,9 @@ func newLoop(e *Engine) *loop {
 		events:   e.events,
 		publish:  e.publish,
 		settings: s,
+		logins:   loginsOf(s.Streamers),
 		state:    NewState(s.OfflineGrace, s.MaxChannels),
-		logins:   newResolution(s.Logins),
+		resolved: newResolution(loginsOf(s.Streamers)),
 		health:   pollHealth{log: e.deps.log},
 		handoff:  handoff{chat: e.deps.chat},
 		watch:    streamersWatch{notify: e.deps.onStreamers},
@@ -136,13 +138,27 @@ func (l *loop) setRealtime(healthy bool) {
 
 func (l *loop) reload(s Settings) {
 	old := l.settings
-	l.settings = s
+	l.settings, l.logins = s, loginsOf(s.Streamers)
 	l.reloads++
 	l.state.SetLimits(s.OfflineGrace, s.MaxChannels)
-	toResolve := l.logins.configure(s.Logins)
-	l.state.SetStreamers(l.logins.streamers(s.Logins))
+	toResolve := l.resolved.configure(l.logins)
+	l.state.SetStreamers(l.resolved.streamers(s.Streamers))
 	l.watch.update(l.state.IDs())
-	ev := l.log.Info().Int("streamers", len(s.Logins)).Int("previous", len(old.Logins)).Int("to_resolve", toResolve)
+	entered, left := followsChanges(old.Streamers, s.Streamers)
+	for _, login := range entered {
+		l.log.Info().Str("streamer", login).Str("origin", string(OriginFollows)).Msg("followed channel added")
+	}
+	for _, login := range left {
+		l.log.Info().Str("streamer", login).Str("origin", string(OriginFollows)).Msg("channel unfollowed; removed")
+	}
+	followed := 0
+	for _, st := range s.Streamers {
+		if st.FromFollows {
+			followed++
+		}
+	}
+	ev := l.log.Info().Int("streamers", len(s.Streamers)).Int("from_follows", followed).
+		Int("previous", len(old.Streamers)).Int("to_resolve", toResolve)
 	if s.AutoInterval {
 		ev = ev.Str("interval", "auto")
 	} else {
@@ -172,8 +188,9 @@ func (l *loop) apply() {
 	wanted := l.state.Evaluate(l.now())
 	s := Snapshot{
 		Counts:       l.state.Counts(),
+		List:         l.state.ListCounts(),
 		Wanted:       slices.Clone(wanted),
-		Unresolved:   l.logins.unresolved(l.settings.Logins),
+		Unresolved:   l.resolved.unresolved(l.logins),
 		Realtime:     l.realtime,
 		Observations: l.state.ObservationCounts(),
 	}

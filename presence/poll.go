@@ -25,7 +25,7 @@ type pollOutcome struct {
 func (l *loop) startPoll(ctx context.Context) {
 	l.polling = true
 	start := l.now()
-	asked := slices.Clone(l.logins.pending)
+	asked := slices.Clone(l.resolved.pending)
 	ids := l.state.IDs()
 	l.pollStart, l.pollN = start, len(ids)+len(asked)
 	l.interval = l.pollInterval(l.pollN)
@@ -91,11 +91,11 @@ func (l *loop) finishPoll(out pollOutcome) {
 // them); it returns how many configured logins are still
 // without an answer because a request failed.
 func (l *loop) finishResolve(out pollOutcome) int {
-	unsettled, unknown := l.logins.settle(out.asked, out.resolved, out.resolveErr)
+	unsettled, unknown := l.resolved.settle(out.asked, out.resolved, out.resolveErr)
 	for _, login := range unknown {
 		l.log.Warn().Str("streamer", login).Msg("twitch does not know this login; skipping it (renamed or deleted?)")
 	}
-	l.state.setStreamers(l.logins.streamers(l.settings.Logins), false)
+	l.state.setStreamers(l.resolved.streamers(l.settings.Streamers), false)
 	l.watch.update(l.state.IDs())
 	return unsettled
 }
@@ -105,11 +105,15 @@ func (l *loop) finishResolve(out pollOutcome) int {
 // reads in the log like a poll's.
 func (l *loop) observe(now time.Time, statuses []Status) {
 	for _, c := range l.state.Observe(now, statuses) {
-		ev := l.log.Info().Str("streamer", c.Login).Str("channel", c.Channel).Str("source", string(c.Source))
-		if c.Live {
+		ev := l.log.Info().Str("presence", string(c.Settings.Mode)).Str("origin", string(c.Settings.Origin())).
+			Str("streamer", c.Login).Str("channel", c.Channel).Str("source", string(c.Source))
+		switch {
+		case c.Live:
 			ev.Msg("streamer is live")
-		} else {
-			ev.Stringer("offline_grace", l.settings.OfflineGrace).Msg("streamer went offline")
+		case c.Settings.Mode == ModeLive:
+			ev.Stringer("offline_grace", c.Grace).Msg("streamer went offline")
+		default:
+			ev.Msg("streamer went offline") // always stays, never was not joined: no grace
 		}
 		if l.deps.onChange != nil {
 			l.deps.onChange(c)

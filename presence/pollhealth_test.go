@@ -20,7 +20,7 @@ func TestEnginePartialFailureStillServes(t *testing.T) {
 	results := make(chan PollResult, 10)
 	tw := newFakeTwitch("a", "b", "c")
 	tw.live["a"], tw.live["b"] = true, true
-	h := startEngine(t, tw, Settings{Logins: []string{"a", "b", "c"}, Interval: time.Hour, MaxChannels: 10}, func(o *Options) {
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a", "b", "c"), Interval: time.Hour, MaxChannels: 10}, func(o *Options) {
 		o.Now = clock.Now
 		o.Logger = logs.Logger()
 		o.OnPoll = func(r PollResult) { results <- r }
@@ -107,7 +107,7 @@ func TestEnginePollHealthWithNothingToCheck(t *testing.T) {
 		results := make(chan PollResult, 1)
 		tw := newFakeTwitch("a", "b")
 		tw.resolve = errors.New("helix users: 503")
-		h := startEngine(t, tw, Settings{Logins: []string{"a", "b"}, Interval: time.Hour, MaxChannels: 10},
+		h := startEngine(t, tw, Settings{Streamers: StreamersOf("a", "b"), Interval: time.Hour, MaxChannels: 10},
 			func(o *Options) { o.OnPoll = func(r PollResult) { results <- r } })
 		if r := <-results; r.State != PollsFailing || r.Unchecked != 2 || r.Watched != 0 {
 			t.Fatalf("state %q, %d unchecked, %d watched; want failing, 2, 0", r.State, r.Unchecked, r.Watched)
@@ -123,7 +123,7 @@ func TestEnginePollHealthWithNothingToCheck(t *testing.T) {
 // settings a poll ran under, so OnPoll can tell a reload happened.
 func TestEnginePollResultCountsReloads(t *testing.T) {
 	results := make(chan PollResult, 10)
-	s := Settings{Logins: []string{"a"}, Interval: time.Hour, MaxChannels: 10}
+	s := Settings{Streamers: StreamersOf("a"), Interval: time.Hour, MaxChannels: 10}
 	h := startEngine(t, newFakeTwitch("a"), s, func(o *Options) { o.OnPoll = func(r PollResult) { results <- r } })
 	if r := <-results; r.Reloads != 0 {
 		t.Fatalf("first poll: %d reloads, want 0", r.Reloads)

@@ -17,7 +17,7 @@ import (
 func TestEngineObserveLogsTransitions(t *testing.T) {
 	tw := newFakeTwitch("a")
 	logs := testkit.NewLogBuffer()
-	h := startEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, OfflineGrace: time.Hour, MaxChannels: 10},
+	h := startEngine(t, tw, Settings{Streamers: StreamersOf("a"), Interval: time.Hour, OfflineGrace: time.Hour, MaxChannels: 10},
 		func(o *Options) { o.Logger = logs.Logger() })
 	h.nextPoll()
 	ctx := context.Background()
@@ -110,7 +110,7 @@ func (c *clockEngine) nextResult() PollResult {
 func TestEngineEventOfflineGraceEndsByTimer(t *testing.T) {
 	tw := newFakeTwitch("a")
 	logs := testkit.NewLogBuffer()
-	c := startClockEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, OfflineGrace: 5 * time.Minute, MaxChannels: 10},
+	c := startClockEngine(t, tw, Settings{Streamers: StreamersOf("a"), Interval: time.Hour, OfflineGrace: 5 * time.Minute, MaxChannels: 10},
 		func(o *Options) { o.Logger = logs.Logger() })
 	c.nextResult()
 	c.waitChannels()
@@ -136,7 +136,7 @@ func TestEngineEventOfflineGraceEndsByTimer(t *testing.T) {
 // live again during an event's grace keeps its channel past the grace.
 func TestEngineEventLiveDuringGraceKeepsChannel(t *testing.T) {
 	tw := newFakeTwitch("a")
-	c := startClockEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, OfflineGrace: 5 * time.Minute, MaxChannels: 10})
+	c := startClockEngine(t, tw, Settings{Streamers: StreamersOf("a"), Interval: time.Hour, OfflineGrace: 5 * time.Minute, MaxChannels: 10})
 	c.nextResult()
 	c.realtime(true)
 	c.event("a", true)
@@ -162,7 +162,7 @@ func TestEngineEventLiveDuringGraceKeepsChannel(t *testing.T) {
 func TestEnginePollStartedBeforeOfflineEvent(t *testing.T) {
 	tw := newFakeTwitch("a")
 	tw.live["a"] = true
-	c := startClockEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, OfflineGrace: 5 * time.Minute, MaxChannels: 10})
+	c := startClockEngine(t, tw, Settings{Streamers: StreamersOf("a"), Interval: time.Hour, OfflineGrace: 5 * time.Minute, MaxChannels: 10})
 	c.nextResult()
 	c.waitChannels("a")
 	c.realtime(true)
@@ -197,7 +197,7 @@ func TestEnginePollStartedBeforeOfflineEvent(t *testing.T) {
 // older.
 func TestEngineHelixLag(t *testing.T) {
 	tw := newFakeTwitch("a")
-	c := startClockEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, MaxChannels: 10})
+	c := startClockEngine(t, tw, Settings{Streamers: StreamersOf("a"), Interval: time.Hour, MaxChannels: 10})
 	c.nextResult()
 	c.event("a", true)
 	c.waitChannels("a")
@@ -217,7 +217,7 @@ func TestEngineHelixLag(t *testing.T) {
 func TestEngineLateEventIgnored(t *testing.T) {
 	tw := newFakeTwitch("a")
 	tw.live["a"] = true
-	c := startClockEngine(t, tw, Settings{Logins: []string{"a"}, Interval: time.Hour, MaxChannels: 10})
+	c := startClockEngine(t, tw, Settings{Streamers: StreamersOf("a"), Interval: time.Hour, MaxChannels: 10})
 	c.nextResult()
 	c.waitChannels("a")
 	ctx := context.Background()
@@ -246,7 +246,7 @@ func TestEngineRealtimeAutoInterval(t *testing.T) {
 	}
 	var bucket atomic.Int64
 	bucket.Store(20) // 3 requests * 2 min / 20 = 18 s
-	s := Settings{Logins: logins, Interval: time.Hour, AutoInterval: true, MaxChannels: 100}
+	s := Settings{Streamers: StreamersOf(logins...), Interval: time.Hour, AutoInterval: true, MaxChannels: 100}
 	c := startClockEngine(t, newFakeTwitch(logins...), s, func(o *Options) {
 		o.Bucket = func() int { return int(bucket.Load()) }
 	})
@@ -278,7 +278,7 @@ func TestEngineRealtimeAutoInterval(t *testing.T) {
 		t.Errorf("with EventSub down: interval %s, want 18s", r.Interval)
 	}
 
-	fixed := Settings{Logins: []string{"a"}, Interval: 30 * time.Second, MaxChannels: 10}
+	fixed := Settings{Streamers: StreamersOf("a"), Interval: 30 * time.Second, MaxChannels: 10}
 	f := startClockEngine(t, newFakeTwitch("a"), fixed)
 	f.nextResult()
 	f.realtime(true)

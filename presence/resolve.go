@@ -77,15 +77,16 @@ func (r *resolution) settle(asked []string, found []Streamer, err error) (unsett
 	return unsettled, unknown
 }
 
-// streamers returns the resolved streamers of logins, in their order.
-func (r *resolution) streamers(logins []string) []Streamer {
-	list := make([]Streamer, 0, len(r.ids))
-	for _, login := range logins {
-		if id, ok := r.ids[login]; ok {
-			list = append(list, Streamer{ID: id, Login: login})
+// streamers returns the resolved streamers of list with their settings, in
+// its order.
+func (r *resolution) streamers(list []StreamerSettings) []Watched {
+	out := make([]Watched, 0, len(r.ids))
+	for _, s := range list {
+		if id, ok := r.ids[s.Login]; ok {
+			out = append(out, Watched{Streamer: Streamer{ID: id, Login: s.Login}, Settings: s})
 		}
 	}
-	return list
+	return out
 }
 
 // unresolved returns the logins of logins Twitch does not know, in their

@@ -27,11 +27,15 @@ const HelixLag = 10 * time.Minute
 //     at the poll's start: Helix shows a stream late; a poll that shows it
 //     always agrees with the event.
 //
-// Which channels are wanted:
-//   - a streamer seen live is eligible;
+// Which channels are wanted, by each streamer's Mode:
+//   - a streamer in ModeNever is never eligible (it is still polled and
+//     observed, so its going live and offline is reported);
+//   - a streamer in ModeAlways is eligible whether live or not;
+//   - in ModeLive, a streamer seen live is eligible;
 //   - a streamer that was wanted and is then seen offline stays eligible
-//     until it has been seen offline continuously for the offline grace,
-//     counted from the first offline observation of the run. A poll is a
+//     until it has been seen offline continuously for its offline grace
+//     (its own, or the global one), counted from the first offline
+//     observation of the run. A poll is a
 //     sighting at one instant: the grace ends with a poll that does not
 //     show the stream made at least the grace after the first one, so
 //     polls that fail during the grace never end or extend it. A
@@ -45,7 +49,8 @@ const HelixLag = 10 * time.Minute
 //   - a channel marked unavailable (banned, suspended, gone) is skipped
 //     until its mark expires or the streamer list is reloaded;
 //   - of the eligible streamers, the first MaxChannels in list order are
-//     wanted.
+//     wanted, whatever their mode: a live streamer never pushes out an
+//     "always" one listed before it, nor the other way round.
 //
 // Only observations change a streamer's liveness: a streamer whose status
 // could not be determined keeps the state it had, so an API failure never
@@ -56,12 +61,14 @@ type State struct {
 	realtime    bool     // EventSub is healthy (SetRealtime)
 	entries     []*entry // priority order
 	byID        map[string]*entry
-	counts      Counts // as of the last Evaluate
+	counts      Counts     // as of the last Evaluate
+	listCounts  ListCounts // as of the last Evaluate
 	observed    ObservationCounts
 }
 
 type entry struct {
 	Streamer
+	settings StreamerSettings
 	// channel is the login to join: the stream's current login when it was
 	// last seen live, the configured login before that.
 	channel      string
@@ -111,19 +118,27 @@ func (s *State) SetLimits(grace time.Duration, maxChannels int) {
 	s.grace, s.maxChannels = grace, maxChannels
 }
 
+// Watched is a streamer with a known user ID and its settings, as the
+// State's list holds it.
+type Watched struct {
+	Streamer
+	Settings StreamerSettings
+}
+
 // SetStreamers replaces the streamer list (in priority order). Streamers
-// that stay keep what is known of them; unavailable marks are cleared, so a
-// reload retries every channel.
-func (s *State) SetStreamers(list []Streamer) { s.setStreamers(list, true) }
+// that stay keep what is known of them and take their new settings;
+// unavailable marks are cleared, so a reload retries every channel.
+func (s *State) SetStreamers(list []Watched) { s.setStreamers(list, true) }
 
 // setStreamers is SetStreamers; with clearMarks false it keeps the
 // unavailable marks, for the Engine adding streamers it just resolved
 // (asking again about a login whose lookup failed must not retry every
 // refused channel at every poll).
-func (s *State) setStreamers(list []Streamer, clearMarks bool) {
+func (s *State) setStreamers(list []Watched, clearMarks bool) {
 	byID := make(map[string]*entry, len(list))
 	entries := make([]*entry, 0, len(list))
-	for _, st := range list {
+	for _, w := range list {
+		st := w.Streamer
 		if _, dup := byID[st.ID]; dup {
 			continue
 		}
@@ -132,6 +147,8 @@ func (s *State) setStreamers(list []Streamer, clearMarks bool) {
 			e = &entry{Streamer: st, channel: st.Login}
 		}
 		e.Login = st.Login
+		e.settings = w.Settings
+		e.settings.Mode = w.Settings.mode()
 		if clearMarks {
 			e.unavailUntil, e.unavailWhy = time.Time{}, ""
 		}
@@ -156,6 +173,18 @@ type Change struct {
 	Channel string
 	Live    bool
 	Source  Source
+	// Settings are the streamer's (its Mode, Notify, origin); Grace is the
+	// offline grace that applies to it.
+	Settings StreamerSettings
+	Grace    time.Duration
+}
+
+// graceOf is e's offline grace: its own, or the global one.
+func (s *State) graceOf(e *entry) time.Duration {
+	if e.settings.OwnGrace {
+		return e.settings.OfflineGrace
+	}
+	return s.grace
 }
 
 // Observe applies statuses (an observation with a zero At is taken as made
@@ -181,6 +210,7 @@ func (s *State) Observe(now time.Time, statuses []Status) []Change {
 		if st.Live && st.Login != "" {
 			e.channel = st.Login
 		}
+		wasLive := e.observed && e.live
 		changed := !e.observed || e.live != st.Live
 		e.observed = true
 		if changed {
@@ -206,8 +236,14 @@ func (s *State) Observe(now time.Time, statuses []Status) []Change {
 			}
 			e.live, e.onlineEvent = false, time.Time{}
 		}
-		if changed && (st.Live || e.held) {
-			changes = append(changes, Change{Streamer: e.Streamer, Channel: e.channel, Live: st.Live, Source: st.Source})
+		// A stream ending is reported for the channels held, and for
+		// the streamers only watched (ModeNever), whose going offline is
+		// still news.
+		if changed && (st.Live || e.held || e.settings.Mode == ModeNever && wasLive) {
+			changes = append(changes, Change{
+				Streamer: e.Streamer, Channel: e.channel, Live: st.Live, Source: st.Source,
+				Settings: e.settings, Grace: s.graceOf(e),
+			})
 		}
 	}
 	return changes
@@ -280,10 +316,10 @@ func (s *State) MarkUnavailable(channel, reason string, until time.Time) bool {
 }
 
 func (s *State) eligible(now time.Time, e *entry) bool {
-	if now.Before(e.unavailUntil) {
+	switch {
+	case e.settings.Mode == ModeNever || now.Before(e.unavailUntil):
 		return false
-	}
-	if e.live {
+	case e.settings.Mode == ModeAlways || e.live:
 		return true
 	}
 	if !e.held || e.offlineSince.IsZero() {
@@ -293,7 +329,7 @@ func (s *State) eligible(now time.Time, e *entry) bool {
 	if e.watched {
 		seen = later(seen, now) // an event's sighting lasts while EventSub is healthy
 	}
-	return seen.Sub(e.offlineSince) < s.grace
+	return seen.Sub(e.offlineSince) < s.graceOf(e)
 }
 
 // Evaluate computes the channels the account should be in at now, in
@@ -303,6 +339,7 @@ func (s *State) Evaluate(now time.Time) []string {
 	wanted := make([]string, 0, min(len(s.entries), s.maxChannels))
 	seen := make(map[string]bool)
 	var counts Counts
+	var list ListCounts
 	for _, e := range s.entries {
 		ok := len(wanted) < s.maxChannels && s.eligible(now, e) && !seen[e.channel]
 		e.held = ok
@@ -311,8 +348,9 @@ func (s *State) Evaluate(now time.Time) []string {
 			wanted = append(wanted, e.channel)
 		}
 		counts.add(s.stateOf(now, e), e.live)
+		list.add(e.settings.Mode, e.settings.Origin())
 	}
-	s.counts = counts
+	s.counts, s.listCounts = counts, list
 	return wanted
 }
 
@@ -320,6 +358,10 @@ func (s *State) Evaluate(now time.Time) []string {
 // Evaluate. It allocates nothing, so the Engine publishes it at every
 // change while the per-streamer list is built only on request.
 func (s *State) Counts() Counts { return s.counts }
+
+// ListCounts returns how many streamers had each mode and origin at the
+// last Evaluate.
+func (s *State) ListCounts() ListCounts { return s.listCounts }
 
 // NextDeadline returns the earliest time at which Evaluate could give a
 // different answer without a new observation, or the zero time when there
@@ -339,8 +381,8 @@ func (s *State) NextDeadline(now time.Time) time.Time {
 		if t := e.unavailUntil; t.After(now) {
 			earliest(t)
 		}
-		if e.held && e.watched && !e.live {
-			earliest(e.offlineSince.Add(s.grace))
+		if e.held && e.watched && !e.live && e.settings.Mode == ModeLive {
+			earliest(e.offlineSince.Add(s.graceOf(e)))
 		}
 	}
 	return next
@@ -357,27 +399,39 @@ const (
 	StateGrace       ChannelState = "offline_grace" // offline, kept until GraceUntil
 	StateWaiting     ChannelState = "waiting"       // live, but the channel cap is reached
 	StateUnavailable ChannelState = "unavailable"   // Twitch refuses the channel (Reason) until Until
+	// StateWatchOnly: a streamer in ModeNever, live or not, never joined.
+	StateWatchOnly ChannelState = "watch_only"
 )
+
+// ChannelStates lists every ChannelState, for a caller that reports them
+// all (metrics).
+func ChannelStates() []ChannelState {
+	return []ChannelState{StateWanted, StateGrace, StateWaiting, StateUnavailable, StateOffline, StateUnknown, StateWatchOnly}
+}
 
 // stateOf is the one place that names a streamer's state from what is
 // known of it; Streamers and Counts both use it, so they always agree.
 func (s *State) stateOf(now time.Time, e *entry) ChannelState {
+	always := e.settings.Mode == ModeAlways
 	switch {
 	case now.Before(e.unavailUntil):
 		return StateUnavailable
-	case e.held && e.live:
+	case e.settings.Mode == ModeNever:
+		return StateWatchOnly
+	case e.held && (e.live || always):
 		return StateWanted
 	case e.held:
 		return StateGrace
-	case e.live:
-		return StateWaiting
+	case e.live || always:
+		return StateWaiting // eligible, but the channel cap is reached
 	case !e.observed:
 		return StateUnknown
 	}
 	return StateOffline
 }
 
-// Counts are how many streamers (with a known ID) are in each state.
+// Counts are how many streamers (with a known ID) are in each state, and
+// how many have each mode and came from the follows.
 type Counts struct {
 	Watched     int `json:"watched"`
 	Live        int `json:"live"`
@@ -387,6 +441,41 @@ type Counts struct {
 	Grace       int `json:"offline_grace"`
 	Waiting     int `json:"waiting"`
 	Unavailable int `json:"unavailable"`
+	WatchOnly   int `json:"watch_only"`
+}
+
+// ListCounts are how many streamers (with a known ID) have each mode, and
+// how many came from the follows.
+type ListCounts struct {
+	Live        int `json:"live"`
+	Always      int `json:"always"`
+	Never       int `json:"never"`
+	FromFollows int `json:"from_follows"`
+}
+
+// OfMode returns the number of streamers in mode m.
+func (c ListCounts) OfMode(m Mode) int {
+	switch m {
+	case ModeAlways:
+		return c.Always
+	case ModeNever:
+		return c.Never
+	}
+	return c.Live
+}
+
+func (c *ListCounts) add(mode Mode, origin Origin) {
+	switch mode {
+	case ModeAlways:
+		c.Always++
+	case ModeNever:
+		c.Never++
+	default:
+		c.Live++
+	}
+	if origin == OriginFollows {
+		c.FromFollows++
+	}
 }
 
 // Of returns the number of streamers in state st.
@@ -421,6 +510,8 @@ func (c *Counts) of(st ChannelState) *int {
 		return &c.Waiting
 	case StateUnavailable:
 		return &c.Unavailable
+	case StateWatchOnly:
+		return &c.WatchOnly
 	}
 	return nil
 }
@@ -440,6 +531,10 @@ type StreamerStatus struct {
 	// both are empty before the first observation.
 	LiveSource Source    `json:"live_source,omitempty"`
 	ObservedAt time.Time `json:"observed_at,omitzero"`
+	// Mode is the streamer's presence mode; Source says whether it is
+	// listed in the configuration or came from the follows.
+	Mode   Mode   `json:"mode"`
+	Source Origin `json:"source"`
 }
 
 // Streamers describes every streamer as of the last Evaluate at now.
@@ -449,6 +544,7 @@ func (s *State) Streamers(now time.Time) []StreamerStatus {
 		st := StreamerStatus{
 			Login: e.Login, ID: e.ID, Channel: e.channel, Live: e.live, State: s.stateOf(now, e),
 			LiveSource: e.source, ObservedAt: e.sourceAt,
+			Mode: e.settings.Mode, Source: e.settings.Origin(),
 		}
 		if e.live {
 			st.LiveSince = e.liveSince
@@ -457,7 +553,7 @@ func (s *State) Streamers(now time.Time) []StreamerStatus {
 		case StateUnavailable:
 			st.Until, st.Reason = e.unavailUntil, e.unavailWhy
 		case StateGrace:
-			st.Until = e.offlineSince.Add(s.grace)
+			st.Until = e.offlineSince.Add(s.graceOf(e))
 		}
 		out = append(out, st)
 	}

@@ -8,10 +8,17 @@ import (
 
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
-func streamers(logins ...string) []Streamer {
-	out := make([]Streamer, len(logins))
-	for i, l := range logins {
-		out[i] = Streamer{ID: "id-" + l, Login: l}
+// streamers returns logins as watched streamers with the default
+// settings, each with the ID "id-" + login.
+func streamers(logins ...string) []Watched {
+	return watched(StreamersOf(logins...)...)
+}
+
+// watched returns list as watched streamers, each with the ID "id-" + login.
+func watched(list ...StreamerSettings) []Watched {
+	out := make([]Watched, len(list))
+	for i, s := range list {
+		out[i] = Watched{Streamer: Streamer{ID: "id-" + s.Login, Login: s.Login}, Settings: s}
 	}
 	return out
 }

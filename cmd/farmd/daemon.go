@@ -488,8 +488,15 @@ func intervalOf(cfg *config.Config) time.Duration {
 }
 
 func settingsOf(cfg *config.Config) presence.Settings {
+	list := make([]presence.StreamerSettings, len(cfg.Streamers))
+	for i, s := range cfg.Streamers {
+		list[i] = presence.StreamerSettings{Login: s.Login, Mode: presence.Mode(s.Presence), Notify: s.Notify}
+		if s.OfflineGrace != nil {
+			list[i].OfflineGrace, list[i].OwnGrace = *s.OfflineGrace, true
+		}
+	}
 	return presence.Settings{
-		Logins:       slices.Clone(cfg.Streamers),
+		Streamers:    list,
 		Interval:     cfg.Poll.Interval,
 		AutoInterval: cfg.Poll.AutoInterval,
 		OfflineGrace: cfg.Poll.OfflineGrace,

@@ -79,7 +79,8 @@ func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals 
 	cfg.EventSub.WebSocketURL = "ws" + strings.TrimPrefix(tw.URL(), "http") + "/ws"
 	cfg.IRC.MaxChannels = 4
 	cfg.Poll.Interval, cfg.Poll.OfflineGrace = 3*time.Second, 5*time.Second
-	cfg.Streamers = append([]string{demoUnknown}, demoStreamers...)
+	logins := append([]string{demoUnknown}, demoStreamers...)
+	cfg.Streamers = config.PlainStreamers(logins...)
 	// Notifications go to the log (shoutrrr's logger service), and the
 	// StreamElements check reads a simulated StreamElements whose bot
 	// credits the demo account in every demo channel.
@@ -91,7 +92,7 @@ func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals 
 	}
 	cfg.Points = config.Points{StreamElements: true, APIURL: se.URL(), Every: 15 * time.Second}
 
-	dlog.Info().Str("helix", tw.URL()).Str("irc", chat.Addr()).Strs("streamers", cfg.Streamers).
+	dlog.Info().Str("helix", tw.URL()).Str("irc", chat.Addr()).Strs("streamers", logins).
 		Int("max_channels", cfg.IRC.MaxChannels).
 		Msg("demo: simulated Twitch on loopback; streamers go live and offline every few seconds (Ctrl-C to stop)")
 

@@ -172,7 +172,7 @@ func TestSoak(t *testing.T) {
 		WelcomeTimeout: 5 * time.Second, JoinTimeout: 5 * time.Second,
 		Logger: zerolog.Nop(),
 	})
-	settings := presence.Settings{Logins: logins, Interval: 100 * 365 * 24 * time.Hour, OfflineGrace: grace, MaxChannels: maxChans}
+	settings := presence.Settings{Streamers: presence.StreamersOf(logins...), Interval: 100 * 365 * 24 * time.Hour, OfflineGrace: grace, MaxChannels: maxChans}
 	eng := presence.New(presence.Options{
 		Settings: settings, Checker: checker, Resolver: checker, Chat: mgr,
 		Logger: zerolog.Nop(), Now: clock.Now,

@@ -1,5 +1,5 @@
 // Package helixtest is an in-process fake of Twitch's OAuth and Helix HTTP
-// APIs (token, validate, users, streams) with Twitch's status codes, JSON
+// APIs (token, validate, users, streams, channels/followed) with Twitch's status codes, JSON
 // shapes and rate-limit headers, plus fault injection. Tests and
 // `farmd --demo` use it; it does not import "testing".
 package helixtest
@@ -101,6 +101,7 @@ type Server struct {
 	release       chan struct{}
 	faults        map[string][]*Fault
 	bucket        bucket
+	follows       map[string][]follow // user ID -> channels, most recent first (follows.go)
 }
 
 type user struct {
@@ -153,6 +154,7 @@ func New(opts Options) *Server {
 		changed:       make(chan struct{}),
 		release:       make(chan struct{}),
 		faults:        make(map[string][]*Fault),
+		follows:       make(map[string][]follow),
 		bucket:        bucket{limit: opts.RateLimit, remaining: opts.RateLimit},
 	}
 	mux := http.NewServeMux()
@@ -161,8 +163,10 @@ func New(opts Options) *Server {
 	mux.HandleFunc("GET /oauth2/validate", s.wrap(EndpointValidate, s.handleValidate))
 	mux.HandleFunc("GET /helix/users", s.wrap(EndpointUsers, s.helix(s.handleUsers)))
 	mux.HandleFunc("GET /helix/streams", s.wrap(EndpointStreams, s.helix(s.handleStreams)))
+	mux.HandleFunc("GET /helix/channels/followed", s.wrap(EndpointFollowed, s.helix(s.handleFollowed)))
 	s.registerControl(mux)
 	s.mux = mux
+	s.registerFollowsControl(mux)
 	s.ts = httptest.NewServer(mux)
 	return s
 }
