@@ -111,7 +111,7 @@ type Follows struct {
 // Helix.
 type Twitch struct {
 	// ClientID is the application's Client ID (dev.twitch.tv/console).
-	ClientID string `yaml:"client_id" check:"id" required:"required (the Client ID of your application at dev.twitch.tv/console)"`
+	ClientID string `yaml:"client_id" check:"id" placeholder:"REPLACE_WITH_YOUR_CLIENT_ID" required:"required (the Client ID of your application at dev.twitch.tv/console)"`
 	// ClientSecret is the application's Client Secret; a public
 	// application has none (Helix is then polled with the user token).
 	// Load fills it from FARMD_CLIENT_SECRET, ClientSecretFile or the file
@@ -136,7 +136,7 @@ type IRC struct {
 	// With a static Token it is required; without one it may be empty (the
 	// stored token says whose it is) and, if set, must match the stored
 	// token's login.
-	Username string `yaml:"username" check:"login" optional:""`
+	Username string `yaml:"username" check:"login" placeholder:"your_bot_login" optional:""`
 	// Token is a static user access token of the account (scope
 	// chat:read), never refreshed. Without one farmd uses the token `farmd
 	// login` stored in StateDir and keeps it renewed. After Load it is

@@ -134,11 +134,25 @@ func parentField(f string) string {
 	return ""
 }
 
-// err returns the collected problems as an *Error, or nil when there are
-// none.
+// err returns the collected problems as an *Error, sorted by line, or
+// nil when there are none.
 func (ps *problems) err() error {
 	if len(ps.list) == 0 {
 		return nil
 	}
-	return &Error{Problems: ps.list}
+	// In the order of the file, whichever step found them; those with no
+	// line (a missing key, the environment) come after, as found.
+	list := slices.Clone(ps.list)
+	slices.SortStableFunc(list, func(a, b Problem) int {
+		switch {
+		case a.Line == b.Line:
+			return 0
+		case a.Line == 0:
+			return 1
+		case b.Line == 0:
+			return -1
+		}
+		return a.Line - b.Line
+	})
+	return &Error{Problems: list}
 }

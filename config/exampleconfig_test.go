@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -32,14 +33,45 @@ func yamlKeys(t reflect.Type) []string {
 	return keys
 }
 
-// TestExampleConfig checks that config.example.yaml loads, shows the
-// defaults, and documents every key, so a new key without documentation
-// fails here.
+// placeholders returns the placeholder tags of the schema by path.
+func placeholders() map[string]string {
+	m := make(map[string]string)
+	walk(schema, reflect.ValueOf(new(Config)).Elem(), "", func(f *field, _, _ reflect.Value, path string) bool {
+		if f.placeholder != "" {
+			m[path] = f.placeholder
+		}
+		return true
+	})
+	return m
+}
+
+// editedExample writes a copy of config.example.yaml with its placeholders
+// replaced, as a user edits it, and returns its path.
+func editedExample(tb testing.TB) string {
+	tb.Helper()
+	data, err := os.ReadFile(examplePath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	text := string(data)
+	for _, p := range placeholders() {
+		text = strings.ReplaceAll(text, p, "edited_value")
+	}
+	path := filepath.Join(tb.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// TestExampleConfig checks that config.example.yaml, its placeholders
+// replaced, loads, shows the defaults, and documents every key, so a new
+// key without documentation fails here.
 func TestExampleConfig(t *testing.T) {
 	env := envOf(map[string]string{EnvClientSecret: "example-secret", EnvIRCToken: "example-token"})
-	c, warnings, err := Load(examplePath, env)
+	c, warnings, err := Load(editedExample(t), env)
 	if err != nil {
-		t.Fatalf("Load(%s): %v", examplePath, err)
+		t.Fatalf("Load(%s, edited): %v", examplePath, err)
 	}
 	if w := withoutModeWarnings(warnings); len(w) != 0 {
 		t.Errorf("got warnings %q, want none", w)
@@ -83,12 +115,35 @@ func TestExampleConfig(t *testing.T) {
 	}
 }
 
-// TestExampleConfigLoads checks that the example, as a public application
-// with `farmd login` would use it, loads: no secret is required in it.
+// TestExampleConfigPlaceholders checks that the example as shipped is
+// refused with exactly one problem per placeholder, naming its key, so a
+// user who copies it and forgets to edit it is told what to change.
+func TestExampleConfigPlaceholders(t *testing.T) {
+	want := placeholders()
+	if len(want) < 2 {
+		t.Fatalf("got placeholders %v, want at least twitch.client_id and irc.username", want)
+	}
+	_, _, err := Load(examplePath, noEnv)
+	ce := asConfigError(t, err)
+	got := make(map[string]string)
+	for _, p := range ce.Problems {
+		if p.Line == 0 || !strings.Contains(p.Msg, "is the placeholder from config.example.yaml") {
+			t.Errorf("got problem %q, want only placeholders, each on its line", p)
+		}
+		got[p.Field] = want[p.Field]
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got placeholder problems for %v, want %v", got, want)
+	}
+}
+
+// TestExampleConfigLoads checks that the example, edited as a public
+// application with `farmd login` would use it, loads: no secret is
+// required in it.
 func TestExampleConfigLoads(t *testing.T) {
-	c, _, err := Load(examplePath, noEnv)
+	c, _, err := Load(editedExample(t), noEnv)
 	if err != nil {
-		t.Fatalf("the example does not load: %v", err)
+		t.Fatalf("the edited example does not load: %v", err)
 	}
 	if c.Twitch.ClientSecret != "" || c.IRC.Token != "" {
 		t.Errorf("the example sets a secret")

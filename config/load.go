@@ -24,9 +24,9 @@ const maxSecretFileSize = 64 << 10
 // In order it: decodes the file strictly over Default (see Parse); lets the
 // environment override the secrets (FARMD_CLIENT_SECRET, FARMD_IRC_TOKEN;
 // an empty variable counts as unset); reads the *_file secrets, expanding
-// $VAR and ${VAR} through getenv (and nothing else) and resolving a
-// relative path against the config file's directory, trimming one trailing
-// newline; validates; and normalises: logins lowercased without '#' or
+// a leading ~/ to $HOME and $VAR and ${VAR} through getenv (and nothing
+// else) and resolving a relative path against the config file's
+// directory, trimming one trailing newline; validates; and normalises: logins lowercased without '#' or
 // spaces, the "oauth:" prefix stripped from the IRC token, a trailing '/'
 // trimmed from URLs, duplicate streamers dropped (each with a warning).
 // After Load the secrets are in ClientSecret and Token and the *File fields
@@ -71,7 +71,7 @@ func loadKeys(path string, getenv func(string) string, keys []string) (*Config, 
 		return nil, nil, err
 	}
 	c := Default()
-	inline, warnings, ps := load(data, schema, reflect.ValueOf(&c).Elem(), filepath.Dir(path), getenv,
+	inline, warnings, ps := load(data, schema, reflect.ValueOf(&c).Elem(), path, getenv,
 		func(lines map[string]int, ps *problems) { checkBetweenKeys(&c, lines, ps) })
 	if ps.fatal {
 		return nil, nil, ps.err()
@@ -105,17 +105,17 @@ func defaultStateDir(configPath string, getenv func(string) string) string {
 }
 
 // load runs Load's steps on data over the struct v, which holds the
-// defaults and whose schema is s: decode, secrets and paths (dir is the
-// config file's directory), validation (between checks the rules that
+// defaults and whose schema is s: decode, secrets and paths (configPath
+// is the config file's, which relative paths are relative to), validation (between checks the rules that
 // relate two keys), normalisation. It returns the
 // paths of the secrets set inline, the warnings, and the problems.
-func load(data []byte, s *field, v reflect.Value, dir string, getenv func(string) string, between func(map[string]int, *problems)) (inline, warnings []string, ps *problems) {
+func load(data []byte, s *field, v reflect.Value, configPath string, getenv func(string) string, between func(map[string]int, *problems)) (inline, warnings []string, ps *problems) {
 	d := decode(data, s, v)
 	lines, ps := d.lines, d.ps
 	if ps.fatal {
 		return nil, nil, ps
 	}
-	inline = resolve(s, v, dir, getenv, lines, ps)
+	inline = resolve(s, v, configPath, getenv, lines, ps)
 	check(s, v, lines, ps)
 	if between != nil {
 		between(lines, ps)
@@ -126,10 +126,10 @@ func load(data []byte, s *field, v reflect.Value, dir string, getenv func(string
 var errIsDir = errors.New("is a directory")
 
 // resolve fills the secrets of the struct v, whose schema is s, from the
-// environment or their files, and expands and resolves its paths. dir is
-// the config file's directory. It returns the paths of the secrets that
+// environment or their files, and expands and resolves its paths.
+// configPath is the config file's. It returns the paths of the secrets that
 // were set inline.
-func resolve(s *field, v reflect.Value, dir string, getenv func(string) string, lines map[string]int, ps *problems) (inline []string) {
+func resolve(s *field, v reflect.Value, configPath string, getenv func(string) string, lines map[string]int, ps *problems) (inline []string) {
 	walk(s, v, "", func(f *field, v, parent reflect.Value, path string) bool {
 		switch {
 		case f.file != nil:
@@ -137,9 +137,9 @@ func resolve(s *field, v reflect.Value, dir string, getenv func(string) string, 
 				inline = append(inline, path)
 			}
 			filePath := strings.TrimSuffix(path, f.name) + f.file.name
-			resolveSecret(f, v, parent.Field(f.file.index), path, filePath, dir, getenv, lines, ps)
+			resolveSecret(f, v, parent.Field(f.file.index), path, filePath, configPath, getenv, lines, ps)
 		case f.rule != nil && f.rule.path && v.String() != "":
-			p, msg := expandPath(v.String(), dir, getenv)
+			p, msg := expandPath(v.String(), configPath, getenv)
 			if msg != "" {
 				ps.add(Problem{Field: path, Line: lines[path], Msg: msg})
 				return true
@@ -155,7 +155,7 @@ func resolve(s *field, v reflect.Value, dir string, getenv func(string) string, 
 // environment or its file, at filePath. On success the value is in value
 // and file is cleared; on a problem with the file, value stays empty and
 // file set, so that validation does not report the field again.
-func resolveSecret(f *field, value, file reflect.Value, path, filePath, dir string, getenv func(string) string, lines map[string]int, ps *problems) {
+func resolveSecret(f *field, value, file reflect.Value, path, filePath, configPath string, getenv func(string) string, lines map[string]int, ps *problems) {
 	if value.String() != "" && file.String() != "" {
 		ps.add(Problem{Field: path, Line: lines[path], Msg: fmt.Sprintf("set only one of %s and %s", f.name, f.file.name)})
 		return
@@ -177,7 +177,7 @@ func resolveSecret(f *field, value, file reflect.Value, path, filePath, dir stri
 	if file.String() == "" {
 		return
 	}
-	v, msg := readSecretFile(file.String(), dir, getenv)
+	v, msg := readSecretFile(file.String(), configPath, getenv)
 	if msg != "" {
 		ps.add(Problem{Field: filePath, Line: lines[filePath], Msg: msg})
 		return
@@ -186,27 +186,44 @@ func resolveSecret(f *field, value, file reflect.Value, path, filePath, dir stri
 	file.SetString("")
 }
 
-// expandPath expands $VAR and ${VAR} in raw through getenv and resolves a
-// relative path against dir. It returns the path, or a message naming raw.
-func expandPath(raw, dir string, getenv func(string) string) (string, string) {
+// expandPath expands a leading ~/ to $HOME, as a shell does, and $VAR and
+// ${VAR} through getenv, and resolves a relative path against the
+// directory of the config file at configPath. It returns the path, or a
+// message naming raw.
+func expandPath(raw, configPath string, getenv func(string) string) (string, string) {
 	path, missing := expand(raw, getenv)
-	if missing != "" {
+	switch {
+	case missing == credentialsDirectory:
+		return "", fmt.Sprintf("%q uses $%s, which is not set: systemd sets it for the service (LoadCredential= in the unit); to check the file by hand run `sudo env %s=/etc/farmd farmd --check --config %s` (with the directory holding the credential files)",
+			raw, missing, credentialsDirectory, configPath)
+	case missing != "":
 		return "", fmt.Sprintf("%q uses $%s, which is not set", raw, missing)
-	}
-	if path == "" {
+	case path == "":
 		return "", "is empty"
+	case path == "~" || strings.HasPrefix(path, "~/"):
+		home := getenv("HOME")
+		if home == "" {
+			return "", fmt.Sprintf("%s uses ~/, but $HOME is not set", quote(raw))
+		}
+		path = filepath.Join(home, path[1:])
+	case strings.HasPrefix(path, "~"):
+		return "", fmt.Sprintf("%s: only ~/ (your home directory) is expanded; write the whole path", quote(raw))
 	}
 	if !filepath.IsAbs(path) {
-		path = filepath.Join(dir, path)
+		path = filepath.Join(filepath.Dir(configPath), path)
 	}
 	return path, ""
 }
 
+// credentialsDirectory is the variable systemd's LoadCredential= sets for
+// the service, and only for it: a check by hand must set it itself.
+const credentialsDirectory = "CREDENTIALS_DIRECTORY"
+
 // readSecretFile reads a secret file, trims one trailing newline and checks
 // the value. It returns the value, or a message naming the path (never the
 // contents).
-func readSecretFile(raw, dir string, getenv func(string) string) (string, string) {
-	path, msg := expandPath(raw, dir, getenv)
+func readSecretFile(raw, configPath string, getenv func(string) string) (string, string) {
+	path, msg := expandPath(raw, configPath, getenv)
 	if msg != "" {
 		return "", msg
 	}
@@ -275,25 +292,30 @@ func modeWarning(path string, mode fs.FileMode, inline []string) string {
 }
 
 // normalize puts the values of the struct v, whose schema is s, in their
-// canonical form, then drops repeated entries of the lists that ask for
+// canonical form, with a warning where the rule asks for one, then drops repeated entries of the lists that ask for
 // it, keeping the first of each and the order, with a warning for each
 // one dropped (or, for a repeat dedupe:"plain" refuses, a problem in d.ps).
 // It runs after validation so that messages show values as the user wrote
 // them.
 func normalize(s *field, v reflect.Value, d decoded) []string {
-	walk(s, v, "", func(f *field, v, _ reflect.Value, _ string) bool {
+	var warnings []string
+	walk(s, v, "", func(f *field, v, _ reflect.Value, path string) bool {
 		if v.Kind() == reflect.Pointer {
 			if v.IsNil() {
 				return true
 			}
 			v = v.Elem()
 		}
+		if f.rule != nil && f.rule.warn != nil {
+			if msg := f.rule.warn(v.String()); msg != "" {
+				warnings = append(warnings, Problem{Field: path, Line: d.lines[path], Msg: msg}.String())
+			}
+		}
 		if f.rule != nil && f.rule.normalize != nil {
 			v.SetString(f.rule.normalize(v.String()))
 		}
 		return true
 	})
-	var warnings []string
 	walk(s, v, "", func(f *field, v, _ reflect.Value, path string) bool {
 		if f.dedupe {
 			warnings = append(warnings, dedupe(f, v, path, d)...)

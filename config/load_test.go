@@ -240,8 +240,24 @@ func TestLoadGood(t *testing.T) {
 				c.Streamers = PlainStreamers("shroud", "pokimane", "xqc", "summit1g")
 			}),
 			wantWarnings: []string{
+				`line 13: streamers[2]: read " shroud " as the login "shroud"`,
 				`line 13: streamers[2]: duplicate of "shroud", dropped`,
 				`line 15: streamers[4]: duplicate of "pokimane", dropped`,
+			},
+		},
+		{
+			name: "logins pasted as addresses or @login read as logins, with a warning",
+			file: "login-forms.yaml",
+			want: withRequired(func(c *Config) {
+				c.Streamers = PlainStreamers("shroud", "pokimane", "xqc", "summit1g")
+			}),
+			wantWarnings: []string{
+				`line 6: irc.username: read "@MyBot" as the login "mybot"`,
+				`line 9: streamers[0]: read "https://www.twitch.tv/Shroud/" as the login "shroud"`,
+				`line 10: streamers[1]: read "twitch.tv/pokimane" as the login "pokimane"`,
+				`line 11: streamers[2]: read "@xqc" as the login "xqc"`,
+				`line 13: streamers[4]: read "https://twitch.tv/shroud" as the login "shroud"`,
+				`line 13: streamers[4]: duplicate of "shroud", dropped`,
 			},
 		},
 	}
@@ -407,16 +423,17 @@ streamers:
 		Field string
 		Line  int
 	}
+	// In the order of the file; the missing key, which has no line, last.
 	want := []fl{
-		{"", 9},                     // unknown key colour
-		{"poll.interval", 11},       // not a duration
 		{"twitch.client_secret", 2}, // both set
-		{"twitch.client_id", 0},     // required
 		{"twitch.auth_url", 4},      // not a URL
 		{"irc.username", 6},         // bad login
 		{"irc.max_channels", 8},     // out of range
+		{"", 9},                     // unknown key colour
+		{"poll.interval", 11},       // not a duration
 		{"poll.offline_grace", 12},  // negative
 		{"streamers[1]", 15},        // bad login
+		{"twitch.client_id", 0},     // required
 	}
 	var got []fl
 	for _, p := range ce.Problems {
@@ -520,5 +537,63 @@ func TestLoadKeys(t *testing.T) {
 	_, _, err = LoadKeys(path, noEnv, "twitch", "irc.username")
 	if err == nil || !strings.Contains(err.Error(), "irc.username") || strings.Contains(err.Error(), "streamers") {
 		t.Errorf("LoadKeys(twitch, irc.username) = %v, want only the irc.username problem", err)
+	}
+}
+
+// TestLoadHomePaths checks that ~/ in a path is the home directory, as in
+// a shell, for the *_file secrets and state_dir alike.
+func TestLoadHomePaths(t *testing.T) {
+	home := t.TempDir()
+	if err := os.WriteFile(filepath.Join(home, "client_secret"), []byte("s3cr3t\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := writeConfig(t, "state_dir: ~/farmd\ntwitch:\n  client_id: abc123\n  client_secret_file: ~/client_secret\nstreamers:\n  - shroud\n", 0o600)
+	c, _, err := Load(path, envOf(map[string]string{"HOME": home}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if want := filepath.Join(home, "farmd"); c.StateDir != want {
+		t.Errorf("got state_dir %q, want %q", c.StateDir, want)
+	}
+	if c.Twitch.ClientSecret != "s3cr3t" {
+		t.Errorf("got client secret %q, want the one in ~/client_secret", string(c.Twitch.ClientSecret))
+	}
+}
+
+// TestProblemsSortedByLine checks that problems are listed in the order of
+// the file, whichever step found them, and that problems without a line
+// (a missing key, the environment) follow in the order they were found.
+func TestProblemsSortedByLine(t *testing.T) {
+	path := writeConfig(t, strings.Join([]string{
+		"poll:",                   // 1
+		"  interval: -5s",         // 2
+		"irc:",                    // 3
+		"  username: my-bot",      // 4
+		"  token_file: ${NOPE}/t", // 5
+		"  max_channels: 500",     // 6
+		"streamers:",              // 7
+		"  - Bad Login!",          // 8
+		"  - shroud",              // 9
+		"http:",                   // 10
+		"  listen: nowhere",       // 11
+	}, "\n")+"\n", 0o600)
+	_, _, err := Load(path, envOf(map[string]string{EnvClientSecret: "has a space"}))
+	ce := asConfigError(t, err)
+	var got []string
+	for _, p := range ce.Problems {
+		got = append(got, fmt.Sprintf("%d %s", p.Line, p.Field))
+	}
+	want := []string{
+		"2 poll.interval",
+		"4 irc.username",
+		"5 irc.token_file",
+		"6 irc.max_channels",
+		"8 streamers[0]",
+		"11 http.listen",
+		"0 twitch.client_secret",
+		"0 twitch.client_id",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got problems in the order\n%s\nwant\n%s\n(%v)", strings.Join(got, "\n"), strings.Join(want, "\n"), err)
 	}
 }

@@ -378,9 +378,10 @@ func editDistance(a, b string) int {
 
 var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// syntaxProblem turns a yaml.v3 parse error into a Problem, with a hint
-// when the line holds a tab: YAML forbids tabs in indentation and yaml.v3's
-// own message does not say so.
+// syntaxProblem turns a yaml.v3 parse error into a Problem on the line the
+// user must fix, with a hint for the usual causes (a tab, an indentation
+// that matches no key, a missing ':', an unclosed quote), which yaml.v3's
+// own messages do not name.
 func syntaxProblem(err error, data []byte) Problem {
 	msg := err.Error()
 	line := 0
@@ -390,14 +391,94 @@ func syntaxProblem(err error, data []byte) Problem {
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
+	line = failingLine(data, msg, line)
 	if line > 0 {
-		if l := lineOf(data, line); strings.Contains(l, "\t") && !strings.Contains(msg, "tab") {
-			msg += " (a tab character: YAML indentation must use spaces)"
-		} else if strings.Contains(msg, "tab") {
-			msg += " (YAML indentation must use spaces)"
-		}
+		line, msg = explainSyntax(data, msg, line)
 	}
 	return Problem{Line: line, Msg: "invalid YAML: " + msg}
+}
+
+// maxSyntaxScan bounds the lines failingLine parses again, so that a huge
+// file cannot make an error slow to report.
+const maxSyntaxScan = 200
+
+// failingLine finds the line where the error msg happens. yaml.v3 reports
+// the line where the construct holding the error starts (the first key of
+// a mapping, even the line before it), which may be far above the line to
+// fix: an over-indented key six lines down is reported on its mapping's
+// first line. The first line whose prefix of the file fails to parse with
+// the same message is the one; reported is where yaml.v3 said, from
+// which the search starts, and what is kept when the search finds nothing.
+func failingLine(data []byte, msg string, reported int) int {
+	end, n := 0, 0
+	for i := 0; i < len(data) && n < reported+maxSyntaxScan; n++ {
+		nl := bytes.IndexByte(data[i:], '\n')
+		if nl < 0 {
+			end = len(data)
+		} else {
+			end = i + nl + 1
+		}
+		if n+1 >= reported {
+			var doc yaml.Node
+			if err := yaml.Unmarshal(data[:end], &doc); err != nil {
+				_, got, _ := strings.Cut(err.Error(), ": line ")
+				if _, got, ok := strings.Cut(got, ": "); ok && got == msg || strings.TrimPrefix(err.Error(), "yaml: ") == msg {
+					return n + 1
+				}
+			}
+		}
+		i = end
+	}
+	return reported
+}
+
+// explainSyntax adds a hint to the message msg about line, and moves to
+// the line above when that is where the mistake is.
+func explainSyntax(data []byte, msg string, line int) (int, string) {
+	text := lineOf(data, line)
+	indent := leadingSpace(text)
+	switch {
+	case strings.Contains(indent, "\t"):
+		return line, msg + " (a tab character: YAML indentation must use spaces)"
+	case strings.Contains(msg, "tab"):
+		return line, msg + " (YAML indentation must use spaces)"
+	case strings.HasPrefix(msg, "did not find expected key"),
+		strings.HasPrefix(msg, "did not find expected '-' indicator"):
+		return line, msg + " (this line is indented differently from the key above it: the keys of one mapping must start in the same column)"
+	case msg == "could not find expected ':'":
+		return line, msg + ` (is the ":" after the key missing on this line?)`
+	case strings.HasPrefix(msg, "found unexpected end of stream") && strings.ContainsAny(text, `"'`):
+		return line, msg + " (the quote opened on this line is never closed)"
+	case msg == "mapping values are not allowed in this context":
+		// A key's value runs on to the next line when that line is
+		// indented more, or when the line above has no ':' at all: the
+		// ':' found there is "not allowed".
+		prev, prevLine := previousContent(data, line)
+		switch {
+		case prevLine > 0 && leadingSpace(prev) == indent && !strings.Contains(prev, ":"):
+			return prevLine, msg + ` (is the ":" after the key missing on this line?)`
+		case prevLine > 0 && len(indent) > len(leadingSpace(prev)):
+			return line, msg + " (this line is indented more than the key above it: the keys of one mapping must start in the same column)"
+		}
+	}
+	return line, msg
+}
+
+// previousContent returns the last line above line n that is neither blank
+// nor a comment, and its number, or 0.
+func previousContent(data []byte, n int) (string, int) {
+	for i := n - 1; i > 0; i-- {
+		l := lineOf(data, i)
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+			return l, i
+		}
+	}
+	return "", 0
+}
+
+// leadingSpace returns the spaces and tabs l starts with.
+func leadingSpace(l string) string {
+	return l[:len(l)-len(strings.TrimLeft(l, " \t"))]
 }
 
 // lineOf returns the 1-based line n of data, or "".

@@ -119,7 +119,7 @@ func TestParseProblems(t *testing.T) {
 		{
 			name:  "control character",
 			input: "irc: {username: \x01}\n",
-			want:  []Problem{{Msg: "invalid YAML: control characters are not allowed"}},
+			want:  []Problem{{Line: 1, Msg: "invalid YAML: control characters are not allowed"}},
 		},
 		{
 			name:  "aliases are followed",

@@ -23,6 +23,8 @@ import (
 //	check:"rule"       a rule of rules (on a list: the rule of its entries)
 //	oneof:"a|b|c"      the values allowed (on a list: for its entries)
 //	required:"msg"     the message when the value is empty
+//	placeholder:"text" the value config.example.yaml holds in its place,
+//	                   which a user must replace: an error, not a value
 //	min:"n" max:"n" why:"reason"
 //	                   the range of a whole number, and why
 //	file:"key"         on a Secret: the sibling key naming a file holding it
@@ -62,18 +64,19 @@ type field struct {
 	// the entry's.
 	scalarKey bool
 
-	rule     *rule
-	oneof    []string
-	def      string
-	required string
-	min, max *int
-	why      string
-	file     *field // a secret's file sibling
-	env      string
-	optional bool
-	auto     int // index of the bool set by the literal "auto", or -1
-	reload   bool
-	dedupe   bool
+	rule        *rule
+	oneof       []string
+	def         string
+	required    string
+	placeholder string
+	min, max    *int
+	why         string
+	file        *field // a secret's file sibling
+	env         string
+	optional    bool
+	auto        int // index of the bool set by the literal "auto", or -1
+	reload      bool
+	dedupe      bool
 	// dedupePlain: only entries written as plain values are dropped as
 	// repeats (dedupe:"plain").
 	dedupePlain bool
@@ -141,6 +144,9 @@ func newField(name string, index int, t reflect.Type, tag reflect.StructTag) *fi
 		f.def = v
 	}
 	f.required = tag.Get("required")
+	if f.placeholder = tag.Get("placeholder"); f.placeholder != "" && t.Kind() != reflect.String {
+		fail("placeholder needs a string")
+	}
 	f.why = tag.Get("why")
 	f.env = tag.Get("env")
 	_, f.optional = tag.Lookup("optional")

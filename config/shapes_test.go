@@ -1,6 +1,7 @@
 package config
 
 import (
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -51,7 +52,7 @@ func loadFuture(tb testing.TB, text, dir string, env map[string]string) (*future
 	var f future
 	v := reflect.ValueOf(&f).Elem()
 	applyDefaults(futureSchema, v)
-	_, warnings, ps := load([]byte(text), futureSchema, v, dir, envOf(env), nil)
+	_, warnings, ps := load([]byte(text), futureSchema, v, filepath.Join(dir, "config.yaml"), envOf(env), nil)
 	return &f, warnings, ps.err()
 }
 
@@ -112,20 +113,20 @@ line 3: streamers[1]: expected a Twitch login or a mapping with the keys login, 
 		{"repeated key in an entry", "streamers:\n  - {login: a, login: b}\n", `
 line 2: key "login" in streamers[0] is repeated (first on line 2)`},
 		{"bad values in both forms", "streamers:\n  - bad!\n  - login: ok\n    presence: sometimes\n    offline_grace: -1s\n  - {presence: never}\n", `
-line 2: streamers[0]: "bad!" is not a valid Twitch login (1-25 letters, digits or underscores)
+line 2: streamers[0]: "bad!" is not a valid Twitch login (1-25 letters, digits or underscores; did you mean "bad"?)
 line 4: streamers[1].presence: must be one of live, always, never, got "sometimes"
 line 5: streamers[1].offline_grace: must not be negative, got -1s
 line 6: streamers[2]: required (a Twitch login)`},
 		{"list of mappings", "notify: hook\nstreamers: [a]\n", `
 line 1: notify: expected a list of mappings with the keys url, url_file, events, got a string`},
 		{"secret and enums in a list's entries", "notify:\n  - events: [online, x]\n  - {url: a, url_file: b, events: []}\nstreamers: [a]\n", `
-line 3: notify[1].url: set only one of url and url_file
 line 2: notify[0].url: required (set url or url_file)
 line 2: notify[0].events[1]: must be one of online, offline, joined, got "x"
+line 3: notify[1].url: set only one of url and url_file
 line 3: notify[1].events: at least one event is required`},
 		{"mappings and a path", "state_dir: ${NOPE}/x\neventsub: {enabled: yes please}\nfollows: {refresh: 0s}\nstreamers: [a]\n", `
-line 2: eventsub.enabled: expected true or false, got "yes please"
 line 1: state_dir: "${NOPE}/x" uses $NOPE, which is not set
+line 2: eventsub.enabled: expected true or false, got "yes please"
 line 3: follows.refresh: must be positive, got 0s`},
 	}
 	for _, tc := range tests {

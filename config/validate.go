@@ -23,6 +23,9 @@ type rule struct {
 	check func(f *field, v reflect.Value) string
 	// normalize returns a valid value's canonical form.
 	normalize func(string) string
+	// warn, if set, says what normalize made of a valid value when the
+	// user should hear it (a login read from a pasted address), or "".
+	warn func(string) string
 	// path marks a file or directory path: Load expands $VAR and ${VAR}
 	// in it and resolves it against the config file's directory.
 	path bool
@@ -40,12 +43,22 @@ var rules = map[string]*rule{
 		}
 		return ""
 	}), normalize: strings.TrimSpace},
+	// login: a Twitch login, in any form twitch.LoginFromInput reads.
 	"login": {noun: "a Twitch login", plural: "Twitch logins", check: onString(func(_ *field, s string) string {
-		if !validLogin(s) {
-			return quote(s) + " is not a valid Twitch login (" + twitch.LoginRule + ")"
+		if validLogin(s) {
+			return ""
+		}
+		hint := ""
+		if guess := twitch.GuessLogin(s); guess != "" {
+			hint = fmt.Sprintf("; did you mean %q?", guess)
+		}
+		return quote(s) + " is not a valid Twitch login (" + twitch.LoginRule + hint + ")"
+	}), normalize: normalizeLogin, warn: func(s string) string {
+		if login, changed := twitch.LoginFromInput(s); changed && twitch.ValidLogin(login) {
+			return fmt.Sprintf("read %s as the login %q", quote(s), login)
 		}
 		return ""
-	}), normalize: twitch.NormalizeLogin},
+	}},
 	// url: an API base URL; the default is the example in messages.
 	"url": {check: onString(checkURL), normalize: func(s string) string {
 		return strings.TrimRight(strings.TrimSpace(s), "/")
@@ -94,9 +107,16 @@ func ifTrue(bad bool, msg string) string {
 }
 
 // validLogin reports whether s, once normalised, is a valid Twitch login:
-// the config accepts "#Shroud" for "shroud".
+// the config accepts "#Shroud" for "shroud", and
+// "https://www.twitch.tv/shroud" too.
 func validLogin(s string) bool {
-	return twitch.ValidLogin(twitch.NormalizeLogin(s))
+	return twitch.ValidLogin(normalizeLogin(s))
+}
+
+// normalizeLogin is the login rule's canonical form.
+func normalizeLogin(s string) string {
+	login, _ := twitch.LoginFromInput(s)
+	return login
 }
 
 // Validate checks c and returns an *Error listing every problem, or nil.
@@ -176,6 +196,12 @@ func checkValue(f *field, v, parent reflect.Value) string {
 		return "" // unset: its user falls back to another setting
 	case v.Kind() == reflect.Pointer:
 		v = v.Elem()
+	case f.placeholder != "" && strings.EqualFold(strings.TrimSpace(v.String()), f.placeholder):
+		msg := quote(v.String()) + " is the placeholder from config.example.yaml: replace it with your own value"
+		if f.optional {
+			msg += ", or remove the key"
+		}
+		return msg
 	}
 	if f.rule != nil && f.rule.check != nil {
 		if msg := f.rule.check(f, v); msg != "" {

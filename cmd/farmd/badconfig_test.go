@@ -101,10 +101,48 @@ func TestBadConfigsExit2WithoutNetwork(t *testing.T) {
 	}
 }
 
+// editedExample writes config.example.yaml with its placeholders set, as
+// a user edits it, and returns its path.
+func editedExample(tb testing.TB) string {
+	tb.Helper()
+	data, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	text := strings.NewReplacer("REPLACE_WITH_YOUR_CLIENT_ID", "abc123", "your_bot_login", "mybot").Replace(string(data))
+	path := filepath.Join(tb.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// TestCheckExampleAsShipped checks that --check refuses the example until
+// its placeholders are replaced, naming each.
+func TestCheckExampleAsShipped(t *testing.T) {
+	var stdout, stderr testkit.LogBuffer
+	code := run(context.Background(), environment{
+		args:   []string{"--config", "../../config.example.yaml", "--check"},
+		getenv: func(string) string { return "" },
+		stdout: &stdout, stderr: &stderr,
+	})
+	if code != exitConfig {
+		t.Fatalf("exit code %d, want 2; stderr:\n%s", code, stderr.String())
+	}
+	for _, want := range []string{
+		`twitch.client_id: "REPLACE_WITH_YOUR_CLIENT_ID" is the placeholder from config.example.yaml`,
+		`irc.username: "your_bot_login" is the placeholder from config.example.yaml`,
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr does not contain %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
 func TestCheckValidConfig(t *testing.T) {
 	var stdout, stderr testkit.LogBuffer
 	code := run(context.Background(), environment{
-		args: []string{"--config", "../../config.example.yaml", "--check"},
+		args: []string{"--config", editedExample(t), "--check"},
 		getenv: func(k string) string {
 			return map[string]string{"FARMD_CLIENT_SECRET": "s3cret", "FARMD_IRC_TOKEN": "oauth:t0ken"}[k]
 		},
@@ -123,7 +161,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--nope"}, "flag provided but not defined: -nope"},
+		{[]string{"--nope"}, "farmd: unknown flag --nope (see farmd --help)"},
 		{[]string{"stray"}, `unexpected argument "stray"`},
 		{[]string{"--log-level", "loud"}, `--log-level "loud"`},
 		{[]string{"--log-format", "xml"}, `--log-format "xml"`},

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -24,7 +26,7 @@ import (
 const (
 	exitOK      = 0
 	exitFatal   = 1 // runtime error: IRC login rejected, token invalid
-	exitConfig  = 2 // configuration or usage error, before any network traffic
+	exitConfig  = 2 // configuration or usage error, before any network traffic but /validate
 	stopTimeout = 5 * time.Second
 )
 
@@ -84,28 +86,79 @@ type flags struct {
 	logLevel  string
 	logFormat string
 	health    bool
+	// configNamed is set when --config or $FARMD_CONFIG named the file,
+	// rather than the default.
+	configNamed bool
 }
 
-func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (flags, error) {
+// helpText is --help's text, written out rather than flag.PrintDefaults'
+// so that options have two dashes like everywhere else in farmd's docs.
+const helpText = `Usage: farmd [--config FILE] [--check | --healthcheck | --demo]
+             [--log-level LEVEL] [--log-format FORMAT]
+       farmd login [--config FILE]
+       farmd notify-test [--config FILE]
+       farmd --version | --help
+
+Keeps one Twitch account in the chat of the configured streamers while they
+are live. Start from config.example.yaml; README.md explains the setup.
+
+Commands:
+  login        log the chat account in (device code flow) and store its
+               token in state_dir; once, before the first run
+  notify-test  send a test message to every service in notify
+
+Options:
+  --config FILE        the configuration file (default: $FARMD_CONFIG, else
+                       config.yaml in the current directory)
+  --check              check the configuration, secret files included, with
+                       no network traffic, and exit: 0 valid, 2 invalid
+  --healthcheck        ask the running farmd's /healthz (http.listen of
+                       --config) and exit: 0 healthy, 1 not
+  --demo               run against an embedded simulated Twitch: no
+                       configuration, credentials or network needed
+  --log-level LEVEL    debug, info (default), warn or error
+  --log-format FORMAT  console (default on a terminal) or json (otherwise)
+  --version            print the version and exit
+  --help               print this help and exit
+
+Environment:
+  FARMD_CONFIG           --config's default (the container image sets it)
+  FARMD_CLIENT_SECRET    twitch.client_secret, over the config file
+  FARMD_IRC_TOKEN        irc.token, over the config file
+  STATE_DIRECTORY        state_dir's default (systemd's StateDirectory=)
+  CREDENTIALS_DIRECTORY  systemd's LoadCredential= directory, for *_file
+                         paths such as ${CREDENTIALS_DIRECTORY}/client_secret
+  HOME                   what ~/ in a path stands for
+
+Exit status:
+  0  clean shutdown (SIGTERM, SIGINT); --check: valid; --healthcheck: healthy
+  1  fatal runtime error: Twitch rejected a static token or the app
+     credentials, or the stored token can no longer be renewed (run farmd
+     login); --healthcheck: not healthy
+  2  configuration or usage error, found before any network traffic except
+     a token of another account than irc.username, which Twitch's
+     /validate reveals at start; also no stored token (run farmd login)
+`
+
+func parseFlags(args []string, getenv func(string) string) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("farmd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&f.config, "config", configDefault(getenv), "configuration `file` (default: $"+EnvConfig+", else config.yaml)")
-	fs.BoolVar(&f.check, "check", false, "validate the configuration (no network traffic) and exit: 0 valid, 2 invalid")
-	fs.BoolVar(&f.demo, "demo", false, "run against an embedded simulated Twitch: no credentials, no network")
-	fs.BoolVar(&f.version, "version", false, "print the version and exit")
-	fs.BoolVar(&f.health, "healthcheck", false, "ask the running farmd's /healthz (at http.listen of --config) and exit 0 (healthy) or 1")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
-	fs.StringVar(&f.logFormat, "log-format", "", "log `format`: json or console (default: console on a terminal, else json)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: farmd [--config FILE] [--check | --healthcheck | --demo] [--log-level LEVEL] [--log-format json|console]\n"+
-			"       farmd login [--config FILE]\n"+
-			"       farmd notify-test [--config FILE]\n\n")
-		fs.PrintDefaults()
-	}
+	// The flag package prints an error and the whole usage on its own;
+	// run prints one line instead, and --help the text above.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.StringVar(&f.config, "config", configDefault(getenv), "")
+	fs.BoolVar(&f.check, "check", false, "")
+	fs.BoolVar(&f.demo, "demo", false, "")
+	fs.BoolVar(&f.version, "version", false, "")
+	fs.BoolVar(&f.health, "healthcheck", false, "")
+	fs.StringVar(&f.logLevel, "log-level", "info", "")
+	fs.StringVar(&f.logFormat, "log-format", "", "")
 	if err := fs.Parse(args); err != nil {
-		return f, err
+		return f, flagError(err)
 	}
+	f.configNamed = getenv(EnvConfig) != ""
+	fs.Visit(func(fl *flag.Flag) { f.configNamed = f.configNamed || fl.Name == "config" })
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected argument %q (options start with --)", fs.Arg(0))
 	}
@@ -123,6 +176,19 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (fl
 		return f, errors.New("--demo, --check and --healthcheck cannot be combined")
 	}
 	return f, nil
+}
+
+var flagName = regexp.MustCompile(`(^|[\s:])-([a-z])`)
+
+// flagError rewrites the flag package's error with two-dash names.
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: "); ok {
+		return fmt.Errorf("unknown flag --%s", strings.TrimLeft(name, "-"))
+	}
+	return errors.New(flagName.ReplaceAllString(err.Error(), "$1--$2"))
 }
 
 func newLogger(f flags, env environment) zerolog.Logger {
@@ -173,17 +239,24 @@ func run(ctx context.Context, env environment) int {
 			return notifyTest(ctx, env, env.args[1:], tune)
 		}
 	}
-	f, err := parseFlags(env.args, env.stderr, env.getenv)
+	f, err := parseFlags(env.args, env.getenv)
 	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(env.stdout, helpText)
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(env.stderr, "farmd: %v\n", err)
+		fmt.Fprintf(env.stderr, "farmd: %v (see farmd --help)\n", err)
 		return exitConfig
 	}
 	if f.version {
 		fmt.Fprintln(env.stdout, versionString())
 		return exitOK
+	}
+	if !f.demo {
+		if _, err := os.Stat(f.config); errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprint(env.stderr, noConfigMessage(f))
+			return exitConfig
+		}
 	}
 	if f.check {
 		return check(f.config, env)
@@ -231,6 +304,26 @@ func check(path string, env environment) int {
 	}
 	fmt.Fprintf(env.stdout, "%s: configuration is valid\n", path)
 	return exitOK
+}
+
+// noConfigMessage says what to do when the config file f names does not
+// exist: for a file named on purpose, that it is missing; for the default,
+// how to name one, try farmd or make one, since that is a first run.
+func noConfigMessage(f flags) string {
+	if f.configNamed {
+		return fmt.Sprintf("farmd: the configuration file %s does not exist (config.example.yaml documents one; see farmd --help)\n", f.config)
+	}
+	where := ""
+	if dir, err := os.Getwd(); err == nil {
+		where = " in " + dir
+	}
+	return fmt.Sprintf(`farmd: %s does not exist%s, and --config FILE (or $%s) names no other file.
+  try farmd without one:   farmd --demo
+  or write one:            cp config.example.yaml config.yaml   (set twitch.client_id and streamers)
+                           farmd login                          (once: approve the chat account)
+                           farmd
+  see farmd --help and README.md
+`, f.config, where, EnvConfig)
 }
 
 func btoi(b bool) int {
