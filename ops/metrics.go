@@ -137,13 +137,15 @@ var (
 	descSEPoints    = prometheus.NewDesc("farmd_streamelements_points", "The chat account's StreamElements points in the channel, at the last reading.", []string{"channel"}, nil)
 	descSEWatch     = prometheus.NewDesc("farmd_streamelements_watchtime_minutes", "The chat account's StreamElements watch time in the channel, at the last reading.", []string{"channel"}, nil)
 	descSECredited  = prometheus.NewDesc("farmd_streamelements_credited", "1 when StreamElements credited farmd's last 30+ minutes of live presence in the channel, 0 when it did not (absent until judged).", []string{"channel"}, nil)
+	descByMode      = prometheus.NewDesc("farmd_streamers_by_mode", "Streamers by presence mode (live, always, never).", []string{"mode"}, nil)
+	descFollowed    = prometheus.NewDesc("farmd_streamers_from_follows", "Streamers added because the chat account follows them.", nil, nil)
 	descBuild       = prometheus.NewDesc("farmd_build_info", "Build information; the value is 1.", []string{"version", "goversion"}, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descWatched, descUnresolved, descLive, descStreamers, descLastServed, descUnchecked, descChannels, descConnected,
 		descConnects, descDisconnects, descReconnects, descJoins, descParts, descHelix, descTransport, descRetries,
-		descRemaining, descRateLimit, descCost, descInterval, descTokens, descTokenFails, descLastGood, descUserExpiry, descUserRenews, descESHealthy, descESSubs, descESCost, descESPolled, descESEvents, descESDups, descESReconn, descObserve, descSEPoints, descSEWatch, descSECredited, descBuild} {
+		descRemaining, descRateLimit, descCost, descInterval, descTokens, descTokenFails, descLastGood, descUserExpiry, descUserRenews, descESHealthy, descESSubs, descESCost, descESPolled, descESEvents, descESDups, descESReconn, descObserve, descSEPoints, descSEWatch, descSECredited, descByMode, descFollowed, descBuild} {
 		ch <- d
 	}
 }
@@ -163,10 +165,14 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descWatched, float64(snap.Counts.Watched))
 	gauge(descUnresolved, float64(len(snap.Unresolved)))
 	gauge(descLive, float64(snap.Counts.Live))
-	for _, st := range []presence.ChannelState{presence.StateWanted, presence.StateGrace, presence.StateWaiting, presence.StateUnavailable, presence.StateOffline, presence.StateUnknown} {
+	for _, st := range presence.ChannelStates() {
 		gauge(descStreamers, float64(snap.Counts.Of(st)), string(st))
 	}
 	gauge(descUnchecked, float64(snap.Unchecked))
+	for _, mode := range []presence.Mode{presence.ModeLive, presence.ModeAlways, presence.ModeNever} {
+		gauge(descByMode, float64(snap.List.OfMode(mode)), string(mode))
+	}
+	gauge(descFollowed, float64(snap.List.FromFollows))
 	if !snap.LastGood.IsZero() {
 		gauge(descLastGood, float64(snap.LastGood.UnixNano())/1e9)
 	}

@@ -32,6 +32,7 @@ type chatToken struct {
 
 	mu        sync.Mutex
 	login     string
+	userID    string
 	expiresAt time.Time // static: as of the last validation
 }
 
@@ -58,7 +59,7 @@ func loadChatToken(cfg *config.Config, configPath string, store usertoken.Storag
 	if tok.ClientID != "" && tok.ClientID != cfg.Twitch.ClientID {
 		return nil, nil, fmt.Errorf("%s was issued to another application (client id) than twitch.client_id, and only that one can renew it; run `farmd login --config %s`", store.Where(), configPath)
 	}
-	return &chatToken{store: store, login: tok.Login}, tok, nil
+	return &chatToken{store: store, login: tok.Login, userID: tok.UserID}, tok, nil
 }
 
 // name names the token in log messages.
@@ -109,8 +110,20 @@ func (t *chatToken) connected() {
 	t.lastRejected.Store(nil)
 }
 
+// UserID is the chat account's user ID, once known.
+func (t *chatToken) UserID() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.userID
+}
+
 // validated records a /validate answer about tok.
 func (t *chatToken) validated(tok string, info *helix.TokenInfo) {
+	if info.UserID != "" {
+		t.mu.Lock()
+		t.userID = info.UserID
+		t.mu.Unlock()
+	}
 	if t.keeper != nil {
 		t.keeper.Validated(tok, info)
 		return

@@ -162,7 +162,6 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 		events: newIRCEvents(),
 		notify: &notifier{log: log},
 	}
-	d.interval.Store(int64(intervalOf(cfg)))
 	iopts := irc.Options{
 		Address:         cfg.IRC.Address,
 		TLS:             cfg.IRC.TLS,
@@ -181,8 +180,10 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	d.irc = irc.New(iopts)
 	rt := newRealtime(cfg, hc, log, tune)
 	d.streams = newStreamWatch(notes, points, cfg.StateDir, cfg.Poll.OfflineGrace, log)
+	d.follows = newFollows(hc, chat, listedOf(cfg), log)
+	initial := d.follows.initial(ctx)
 	d.engine = presence.New(presence.Options{
-		Settings:    settingsOf(cfg),
+		Settings:    initial,
 		OnStreamers: rt.streamers,
 		OnChange:    d.streams.change,
 		Checker:     hc,
@@ -219,12 +220,14 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	}
 	// The cost of polling, said up front: one Helix point per 100 streamers
 	// a cycle, out of a bucket of about 800 a minute.
-	interval := intervalOf(cfg)
-	rpm := presence.RequestsPerMinute(len(cfg.Streamers), interval)
-	log.Info().Str("version", versionString()).Int("streamers", len(cfg.Streamers)).
+	n := len(initial.Streamers)
+	d.interval.Store(int64(intervalOf(cfg, n)))
+	interval := intervalOf(cfg, n)
+	rpm := presence.RequestsPerMinute(n, interval)
+	log.Info().Str("version", versionString()).Int("streamers", n).
 		Stringer("interval", interval).Bool("interval_auto", cfg.Poll.AutoInterval).
 		Stringer("offline_grace", cfg.Poll.OfflineGrace).Int("max_channels", cfg.IRC.MaxChannels).
-		Int("helix_requests_per_poll", (len(cfg.Streamers)+99)/100).Float64("helix_requests_per_minute", rpm).
+		Int("helix_requests_per_poll", (n+99)/100).Float64("helix_requests_per_minute", rpm).
 		Int("helix_bucket_assumed", presence.DefaultBucket).
 		Msg("farmd starting")
 
@@ -245,6 +248,8 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 		return err
 	})
 	g.Go("presence", func() error { return d.engine.Run(gctx) })
+	d.follows.engine = d.engine
+	g.Go("follows", func() error { return d.follows.run(gctx) })
 	if rt != nil {
 		g.Go("eventsub", func() error { return rt.run(gctx, d.engine) })
 	}
@@ -445,7 +450,8 @@ type daemon struct {
 	chat    *chatToken
 	notes   *notifications          // nil without a notify section
 	points  *streamelements.Watcher // nil unless points.streamelements
-	streams *streamWatch            // nil without notifications and points
+	follows *follows
+	streams *streamWatch // nil without notifications and points
 	helix   *helix.Client
 	irc     *irc.Manager
 	engine  *presence.Engine
@@ -477,12 +483,13 @@ func (d *daemon) pingWatchdog(ctx context.Context) {
 	d.notify.watchdog()
 }
 
-// intervalOf is the poll interval cfg asks for; with poll.interval: auto,
+// intervalOf is the poll interval cfg asks for with that many streamers;
+// with poll.interval: auto,
 // the one chosen before Helix has reported its bucket (the engine chooses
 // again at every poll and onPoll records it).
-func intervalOf(cfg *config.Config) time.Duration {
+func intervalOf(cfg *config.Config, streamers int) time.Duration {
 	if cfg.Poll.AutoInterval {
-		return presence.AutoInterval(len(cfg.Streamers), 0)
+		return presence.AutoInterval(streamers, 0)
 	}
 	return cfg.Poll.Interval
 }
@@ -649,10 +656,8 @@ func (d *daemon) reload(ctx context.Context, load func() (*config.Config, []stri
 		d.log.Warn().Strs("settings", changed).Msg("twitch, irc or http settings changed; they take effect after a restart (streamers and poll settings were applied)")
 	}
 	d.cfg = config.Reloaded(d.cfg, cfg)
-	d.interval.Store(int64(intervalOf(d.cfg)))
+	d.interval.Store(int64(intervalOf(d.cfg, len(d.cfg.Streamers))))
 	d.warned.Store(false)
 	d.streams.setGrace(d.cfg.Poll.OfflineGrace)
-	if err := d.engine.Reload(ctx, settingsOf(d.cfg)); err != nil {
-		d.log.Error().Err(err).Msg("reload not applied")
-	}
+	d.follows.reload(listedOf(d.cfg))
 }

@@ -81,6 +81,16 @@ func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals 
 	cfg.Poll.Interval, cfg.Poll.OfflineGrace = 3*time.Second, 5*time.Second
 	logins := append([]string{demoUnknown}, demoStreamers...)
 	cfg.Streamers = config.PlainStreamers(logins...)
+	// One streamer farmd sits with even offline (a bot that pays offline),
+	// one it only watches and notifies about.
+	for i := range cfg.Streamers {
+		switch cfg.Streamers[i].Login {
+		case "demo_erin":
+			cfg.Streamers[i].Presence = config.PresenceAlways
+		case "demo_frank":
+			cfg.Streamers[i].Presence = config.PresenceNever
+		}
+	}
 	// Notifications go to the log (shoutrrr's logger service), and the
 	// StreamElements check reads a simulated StreamElements whose bot
 	// credits the demo account in every demo channel.

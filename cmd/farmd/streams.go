@@ -145,7 +145,7 @@ func (w *streamWatch) apply(c presence.Change, now time.Time, offline map[string
 			delete(offline, c.Login) // back within the grace: the same stream
 			return
 		}
-		if w.tracker != nil {
+		if w.tracker != nil && c.Settings.Notify {
 			ok, err := w.tracker.Live(notify.Live{Login: c.Login})
 			w.logErr(err)
 			if ok {
