@@ -173,21 +173,24 @@ func (m *Manager) Run(ctx context.Context) error {
 			m.backoff.Reset()
 		}
 		d := m.backoff.Next()
+		// The deadline is taken before the log line, so whoever reads the
+		// line and moves the clock cannot make the wait start late.
+		until := m.o.Clock.Now().Add(d)
 		msg := "connection lost, reconnecting"
 		if connectedAt.IsZero() {
 			msg = "connection attempt failed, reconnecting"
 		}
 		m.log.Warn().Err(err).Dur("retry_in", d).Msg(msg)
-		if !m.sleep(ctx, d) {
+		if !m.sleepUntil(ctx, until) {
 			return nil
 		}
 	}
 }
 
-// sleep waits d on the clock, taking SetChannels updates meanwhile; false
-// if ctx ended.
-func (m *Manager) sleep(ctx context.Context, d time.Duration) bool {
-	done := m.o.Clock.At(m.o.Clock.Now().Add(d))
+// sleepUntil waits until t on the clock, taking SetChannels updates
+// meanwhile; false if ctx ended.
+func (m *Manager) sleepUntil(ctx context.Context, t time.Time) bool {
+	done := m.o.Clock.At(t)
 	for {
 		select {
 		case <-ctx.Done():
