@@ -52,6 +52,9 @@ type Options struct {
 	Interval func() time.Duration
 	// Token, if set, describes the chat token.
 	Token func() TokenStatus
+	// History, if set, feeds the status page's timeline and last events;
+	// RunHistory keeps it.
+	History *History
 	// Version is shown at / and in farmd_build_info.
 	Version string
 	Logger  zerolog.Logger
