@@ -50,7 +50,7 @@ type rect struct{ X, W string }
 
 func buildTimeline(h HistorySnapshot, ss []Streamer, now time.Time) timeline {
 	start := now.Add(-HistoryWindow)
-	tl := timeline{Start: stamp(start, now), End: stamp(now, now)}
+	tl := timeline{Start: stamp(start, now), End: "now (" + stamp(now, now) + ")"}
 	first := start.Truncate(time.Hour)
 	if first.Before(start) {
 		first = first.Add(time.Hour)
