@@ -1,12 +1,14 @@
 // Package ops serves farmd's operations endpoints over HTTP: /healthz for
-// Docker and load balancers, /status for a person asking "why am I not in
-// #x?", and /metrics for Prometheus. The listener has no authentication: it
-// belongs on loopback or a private network.
+// Docker and load balancers, / (a status page) and /status (JSON) for a
+// person asking "why am I not in #x?", and /metrics for Prometheus. The
+// listener has no authentication: it belongs on loopback or a private
+// network.
 //
 // Everything is read at request time from the running components (the
 // presence engine's snapshot, the IRC manager's status, the Helix client's
 // counters), so the endpoints hold no state of their own except the poll
-// metrics, which ObservePoll feeds.
+// metrics, which ObservePoll feeds, and the status page's History of the
+// last 24 hours.
 package ops
 
 import (
@@ -58,6 +60,12 @@ type Options struct {
 	EventSub func() eventsub.Status
 	// Points, if set, gives the StreamElements readings per channel.
 	Points func() []streamelements.Channel
+	// History, if set, feeds the status page's timeline and last events;
+	// RunHistory keeps it.
+	History *History
+	// Page, if set, adds to the status page what /status does not carry
+	// (PageExtras); it is called at every page view and must not block.
+	Page func() PageExtras
 	// Version is shown at / and in farmd_build_info.
 	Version string
 	Logger  zerolog.Logger
@@ -85,7 +93,7 @@ func New(o Options) *Server {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /status", s.status)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
-	s.mux.HandleFunc("GET /{$}", s.index)
+	s.mux.HandleFunc("GET /{$}", s.page)
 	return s
 }
 
@@ -113,7 +121,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	s.o.Logger.Info().Str("component", "http").Str("address", ln.Addr().String()).Msg("serving /healthz, /status and /metrics (no authentication: keep it on loopback or a private network)")
+	s.o.Logger.Info().Str("component", "http").Str("address", ln.Addr().String()).Msg("serving the status page, /healthz, /status and /metrics (no authentication: keep it on loopback or a private network)")
 	select {
 	case err := <-errc:
 		return err
@@ -128,9 +136,4 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
-}
-
-func (s *Server) index(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("farmd " + s.o.Version + "\n/healthz  health for Docker and monitors\n/status   JSON: who is live, joined, waiting, and why\n/metrics  Prometheus metrics\n"))
 }
