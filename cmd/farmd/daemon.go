@@ -180,12 +180,13 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	d.irc = irc.New(iopts)
 	rt := newRealtime(cfg, hc, log, tune)
 	d.streams = newStreamWatch(notes, points, cfg.StateDir, cfg.Poll.OfflineGrace, log)
+	d.history = newHistory(cfg.HTTP.Listen, cfg.StateDir, log)
 	d.follows = newFollows(hc, chat, listedOf(cfg), log)
 	initial := d.follows.initial(ctx)
 	d.engine = presence.New(presence.Options{
 		Settings:    initial,
 		OnStreamers: rt.streamers,
-		OnChange:    d.streams.change,
+		OnChange:    d.onChange,
 		Checker:     hc,
 		Resolver:    hc,
 		Chat:        d.irc,
@@ -214,6 +215,8 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 			Token:    chat.status,
 			EventSub: rt.status(),
 			Points:   pointsOf(points),
+			History:  d.history,
+			Page:     pageExtras(rt, d.modes),
 			Version:  versionString(),
 			Logger:   log,
 		})
@@ -266,6 +269,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	}
 	if httpLn != nil {
 		g.Go("http", func() error { return d.ops.Serve(gctx, httpLn) })
+		g.Go("history", func() error { return d.ops.RunHistory(gctx, cfg.StateDir, 30*time.Second) })
 	}
 
 	done := make(chan error, 1)
@@ -451,6 +455,7 @@ type daemon struct {
 	notes   *notifications          // nil without a notify section
 	points  *streamelements.Watcher // nil unless points.streamelements
 	follows *follows
+	history *ops.History // nil without http.listen
 	streams *streamWatch // nil without notifications and points
 	helix   *helix.Client
 	irc     *irc.Manager
@@ -512,7 +517,28 @@ func settingsOf(cfg *config.Config) presence.Settings {
 }
 
 // onIRCEvent runs on the IRC manager's goroutine: hand over, never block.
-func (d *daemon) onIRCEvent(ev irc.Event) { d.events.push(ev) }
+func (d *daemon) onIRCEvent(ev irc.Event) {
+	historyEvent(d.history, ev)
+	d.events.push(ev)
+}
+
+// onChange runs on the engine's goroutine: hand over, never block.
+func (d *daemon) onChange(c presence.Change) {
+	historyChange(d.history, c)
+	d.streams.change(c)
+}
+
+// modes maps each configured streamer to its presence mode, for the
+// status page (only the modes other than the default).
+func (d *daemon) modes() map[string]string {
+	m := map[string]string{}
+	for _, s := range d.follows.merged().Streamers {
+		if s.Mode != "" && s.Mode != presence.ModeLive {
+			m[s.Login] = string(s.Mode)
+		}
+	}
+	return m
+}
 
 // forwardEvents turns the IRC manager's events into presence messages and
 // systemd notifications.

@@ -270,3 +270,25 @@ func TestOneBadStreamStaysHealthy(t *testing.T) {
 		t.Errorf("joined %v, want [streamer000]", got)
 	}
 }
+
+// TestStatusPageServed: the real daemon serves the status page at / with
+// its streamers, the timeline and the events, and the EventSub line.
+func TestStatusPageServed(t *testing.T) {
+	defer http.DefaultClient.CloseIdleConnections()
+	w := newWorld(t, irctest.Options{})
+	w.add(true, "alice")
+	addr := freeAddr(t)
+	p := start(t, w.yaml(cfg{streamers: []string{"alice"}, httpListen: addr, eventsub: true}), nil)
+	w.waitJoined(t, p, "alice")
+	var page string
+	testkit.Eventually(t, "the page to show alice in chat", func() bool {
+		code, body := httpGet(t, "http://"+addr+"/")
+		page = body
+		return code == 200 && strings.Contains(body, "alice") && strings.Contains(body, "<svg")
+	})
+	for _, want := range []string{"<html", "subscriptions"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the status page lacks %q", want)
+		}
+	}
+}
