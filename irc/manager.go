@@ -88,7 +88,8 @@ func New(o Options) *Manager {
 		backoff: backoff.Backoff{Min: o.BackoffMin, Max: o.BackoffMax, Jitter: 0.3},
 		dial:    dial,
 	}
-	m.connSince = o.Clock.Now()
+	// connSince stays zero until the first welcome: before it there is
+	// no "disconnected since".
 	return m
 }
 

@@ -767,3 +767,23 @@ func TestRejectedLoginWithRenewableToken(t *testing.T) {
 		}
 	})
 }
+
+// TestStatusSinceBeforeFirstConnection: Status.Since is zero until the
+// first connection (there is no "disconnected since" before it), then the
+// time of the welcome.
+func TestStatusSinceBeforeFirstConnection(t *testing.T) {
+	srv := newServer(t, irctest.Options{})
+	srv.SetNoWelcome(true)
+	m := New(fastOptions(srv))
+	r := startManager(t, m)
+	testkit.WaitChat(t, srv, "NICK", func(s *irctest.Server) bool { return countLines(s, "NICK "+testUser) >= 1 })
+	if st := m.Status(); st.Connected || !st.Since.IsZero() {
+		t.Errorf("Status while the first login waits = connected %v since %v, want false and zero", st.Connected, st.Since)
+	}
+	srv.SetNoWelcome(false)
+	srv.Drop()
+	r.ev.waitEvent(t, EventConnected, "", 1)
+	if st := m.Status(); !st.Connected || st.Since.IsZero() {
+		t.Errorf("Status when connected = %v since %v, want true and set", st.Connected, st.Since)
+	}
+}
