@@ -23,6 +23,11 @@ func (s *Server) Health() (ok bool, reason string) {
 // same snapshots it shows.
 func (s *Server) health(st irc.Status, snap presence.Snapshot, interval time.Duration) (ok bool, reason string) {
 	now := s.o.Now()
+	if s.o.Starting != nil {
+		if what := s.o.Starting(); what != "" {
+			return false, "starting: " + oneLine(what)
+		}
+	}
 	if !st.Connected {
 		if st.Since.IsZero() {
 			return false, "irc disconnected (never connected yet)"

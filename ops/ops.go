@@ -54,6 +54,10 @@ type Options struct {
 	API      API
 	// Interval returns the poll interval in force (it changes on reload).
 	Interval func() time.Duration
+	// Starting, if set, says what farmd is doing before it runs (checking
+	// its tokens, waiting for Twitch to answer); /healthz answers 503 with
+	// it while it is not empty.
+	Starting func() string
 	// Token, if set, describes the chat token.
 	Token func() TokenStatus
 	// EventSub, if set, describes the EventSub client (nil: polling only).

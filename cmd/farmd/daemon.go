@@ -128,30 +128,6 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 		ut.k = chat.keeper
 	}
 
-	// Startup checks: the IRC token must belong to irc.username and the app
-	// credentials must work. Network trouble is retried; a rejection is not.
-	stop := make(chan struct{})
-	go func() {
-		// SIGINT or SIGTERM during the startup checks stops them; SIGHUP has
-		// nothing to reload yet.
-		for {
-			select {
-			case sig := <-signals:
-				if sig != syscall.SIGHUP {
-					cancel()
-					return
-				}
-			case <-stop:
-				return
-			}
-		}
-	}()
-	code, ok := startupChecks(ctx, log, hc, cfg, chat, configPath, tune)
-	close(stop)
-	if !ok {
-		return code
-	}
-
 	d := &daemon{
 		log:    log,
 		cfg:    cfg,
@@ -182,6 +158,67 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	d.streams = newStreamWatch(notes, points, cfg.StateDir, cfg.Poll.OfflineGrace, log)
 	d.history = newHistory(cfg.HTTP.Listen, cfg.StateDir, log)
 	d.follows = newFollows(hc, chat, listedOf(cfg), log)
+	// The operations server answers from the first second, before Twitch
+	// is contacted: /healthz then says what farmd is waiting for.
+	var httpLn net.Listener
+	httpDone := make(chan error, 1)
+	httpCtx, httpCancel := context.WithCancel(ctx)
+	defer func() {
+		httpCancel()
+		if httpLn != nil {
+			<-httpDone
+		}
+	}()
+	if addr := cfg.HTTP.Listen; addr != "" {
+		ln, err := ops.Listen(addr)
+		if err != nil {
+			log.Error().Err(err).Str("http.listen", addr).Msg("cannot listen for the operations HTTP server")
+			return exitFatal
+		}
+		httpLn = ln
+		d.ops = ops.New(ops.Options{
+			Presence: &d.presence,
+			Chat:     d.irc,
+			API:      hc,
+			Interval: func() time.Duration { return time.Duration(d.interval.Load()) },
+			Starting: d.startingPhase,
+			Token:    chat.status,
+			EventSub: rt.status(),
+			Points:   pointsOf(points),
+			History:  d.history,
+			Page:     pageExtras(rt, d.modes),
+			Version:  versionString(),
+			Logger:   log,
+		})
+		go func() { httpDone <- d.ops.Serve(httpCtx, ln) }()
+	}
+
+	// Startup checks: the IRC token must belong to irc.username and the app
+	// credentials must work. Network trouble is retried; a rejection is not.
+	stop := make(chan struct{})
+	go func() {
+		// SIGINT or SIGTERM during the startup checks stops them; SIGHUP has
+		// nothing to reload yet.
+		for {
+			select {
+			case sig := <-signals:
+				if sig != syscall.SIGHUP {
+					cancel()
+					return
+				}
+			case <-stop:
+				return
+			}
+		}
+	}()
+	d.setStarting("checking the chat token with Twitch")
+	log.Info().Str("http.listen", cfg.HTTP.Listen).Msg("starting: checking the chat token with Twitch (id.twitch.tv)")
+	code, ok := startupChecks(ctx, log, hc, cfg, chat, configPath, tune, d.setStarting)
+	close(stop)
+	if !ok {
+		return code
+	}
+
 	initial := d.follows.initial(ctx)
 	d.engine = presence.New(presence.Options{
 		Settings:    initial,
@@ -199,28 +236,6 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 			return 0
 		},
 	})
-	var httpLn net.Listener
-	if addr := cfg.HTTP.Listen; addr != "" {
-		ln, err := ops.Listen(addr)
-		if err != nil {
-			log.Error().Err(err).Str("http.listen", addr).Msg("cannot listen for the operations HTTP server")
-			return exitFatal
-		}
-		httpLn = ln
-		d.ops = ops.New(ops.Options{
-			Presence: d.engine,
-			Chat:     d.irc,
-			API:      hc,
-			Interval: func() time.Duration { return time.Duration(d.interval.Load()) },
-			Token:    chat.status,
-			EventSub: rt.status(),
-			Points:   pointsOf(points),
-			History:  d.history,
-			Page:     pageExtras(rt, d.modes),
-			Version:  versionString(),
-			Logger:   log,
-		})
-	}
 	// The cost of polling, said up front: one Helix point per 100 streamers
 	// a cycle, out of a bucket of about 800 a minute.
 	n := len(initial.Streamers)
@@ -250,6 +265,8 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 		}
 		return err
 	})
+	d.presence.e.Store(d.engine)
+	d.setStarting("")
 	g.Go("presence", func() error { return d.engine.Run(gctx) })
 	d.follows.engine = d.engine
 	g.Go("follows", func() error { return d.follows.run(gctx) })
@@ -268,7 +285,18 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 		})
 	}
 	if httpLn != nil {
-		g.Go("http", func() error { return d.ops.Serve(gctx, httpLn) })
+		g.Go("http", func() error {
+			select {
+			case err := <-httpDone:
+				httpDone <- err // for the deferred wait
+				return err
+			case <-gctx.Done():
+				httpCancel()
+				err := <-httpDone
+				httpDone <- nil // for the deferred wait
+				return err
+			}
+		})
 		g.Go("history", func() error { return d.ops.RunHistory(gctx, cfg.StateDir, 30*time.Second) })
 	}
 
@@ -334,10 +362,11 @@ func exitCode(log zerolog.Logger, err error) int {
 // startupChecks validates the chat token (renewing a stored one that
 // Twitch no longer accepts) and, with a client secret, fetches an app
 // token. It returns ok=false with the exit code when farmd must not go on.
-func startupChecks(ctx context.Context, log zerolog.Logger, hc *helix.Client, cfg *config.Config, chat *chatToken, configPath string, tune tuning) (int, bool) {
+func startupChecks(ctx context.Context, log zerolog.Logger, hc *helix.Client, cfg *config.Config, chat *chatToken, configPath string, tune tuning, phase func(string)) (int, bool) {
 	b := tune.startupBackoff
 	retry := func(what string, err error) bool {
 		wait := b.Next()
+		phase(fmt.Sprintf("%s failed: %v; retrying in %s", what, err, wait.Round(time.Millisecond)))
 		log.Warn().Err(err).Stringer("retry_in", wait).Msgf("%s failed; retrying", what)
 		t := time.NewTimer(wait)
 		defer t.Stop()
@@ -418,6 +447,7 @@ func startupChecks(ctx context.Context, log zerolog.Logger, hc *helix.Client, cf
 		return 0, true
 	}
 	b.Reset()
+	phase("fetching an app token from Twitch")
 	for {
 		_, err := hc.ValidateAppToken(ctx)
 		if ctx.Err() != nil {
@@ -449,20 +479,22 @@ func rejected(err error) bool {
 
 // daemon is the running wiring.
 type daemon struct {
-	log     zerolog.Logger
-	cfg     *config.Config // as loaded at start or by the last good reload; main goroutine only
-	chat    *chatToken
-	notes   *notifications          // nil without a notify section
-	points  *streamelements.Watcher // nil unless points.streamelements
-	follows *follows
-	history *ops.History // nil without http.listen
-	streams *streamWatch // nil without notifications and points
-	helix   *helix.Client
-	irc     *irc.Manager
-	engine  *presence.Engine
-	ops     *ops.Server // nil without http.listen
-	notify  *notifier
-	events  *ircEvents
+	log      zerolog.Logger
+	presence lazyEngine     // ops' view of the engine, which starts after the checks
+	starting atomic.Value   // string: what farmd waits for before it runs
+	cfg      *config.Config // as loaded at start or by the last good reload; main goroutine only
+	chat     *chatToken
+	notes    *notifications          // nil without a notify section
+	points   *streamelements.Watcher // nil unless points.streamelements
+	follows  *follows
+	history  *ops.History // nil without http.listen
+	streams  *streamWatch // nil without notifications and points
+	helix    *helix.Client
+	irc      *irc.Manager
+	engine   *presence.Engine
+	ops      *ops.Server // nil without http.listen
+	notify   *notifier
+	events   *ircEvents
 	// warned is set once the rate-budget warning was given (on the engine's
 	// goroutine) and cleared by a reload (on the main one), so new settings
 	// that still overspend are reported again.
@@ -686,4 +718,33 @@ func (d *daemon) reload(ctx context.Context, load func() (*config.Config, []stri
 	d.warned.Store(false)
 	d.streams.setGrace(d.cfg.Poll.OfflineGrace)
 	d.follows.reload(listedOf(d.cfg))
+}
+
+// setStarting records what farmd is doing before it runs ("" once it
+// runs), for /healthz.
+func (d *daemon) setStarting(what string) { d.starting.Store(what) }
+
+func (d *daemon) startingPhase() string {
+	s, _ := d.starting.Load().(string)
+	return s
+}
+
+// lazyEngine is ops' view of the presence engine, which is made after the
+// startup checks: until then the status endpoints show an empty state.
+type lazyEngine struct {
+	e atomic.Pointer[presence.Engine]
+}
+
+func (l *lazyEngine) Summary() presence.Snapshot {
+	if e := l.e.Load(); e != nil {
+		return e.Summary()
+	}
+	return presence.Snapshot{}
+}
+
+func (l *lazyEngine) Snapshot() presence.Snapshot {
+	if e := l.e.Load(); e != nil {
+		return e.Snapshot()
+	}
+	return presence.Snapshot{}
 }

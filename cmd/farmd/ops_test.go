@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/farmd/farmd/backoff"
 	"github.com/farmd/farmd/helix/helixtest"
 	"github.com/farmd/farmd/internal/testkit"
 	"github.com/farmd/farmd/irc/irctest"
@@ -290,5 +291,41 @@ func TestStatusPageServed(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("the status page lacks %q", want)
 		}
+	}
+}
+
+// TestHealthFromTheFirstSecond: the operations server answers while farmd
+// still waits for Twitch, and /healthz says what it waits for; the log says
+// what farmd is doing before the first wait.
+func TestHealthFromTheFirstSecond(t *testing.T) {
+	defer http.DefaultClient.CloseIdleConnections()
+	w := newWorld(t, irctest.Options{})
+	w.add(true, "alice")
+	w.tw.Fail(helixtest.EndpointValidate, helixtest.Fault{Status: 503})
+	addr := freeAddr(t)
+	p := start(t, w.yaml(cfg{streamers: []string{"alice"}, httpListen: addr}), func(t *tuning) {
+		t.startupBackoff = backoff.Backoff{Min: time.Hour, Max: time.Hour}
+	})
+	var body string
+	testkit.Eventually(t, "/healthz to say farmd is starting", func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false // not listening yet: farmd is still reading its config
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return resp.StatusCode == 503 && strings.HasPrefix(body, "starting: validating irc.token failed: ")
+	})
+	if !strings.Contains(body, "retrying in 1h0m0s") {
+		t.Errorf("/healthz = %q, want it to say when farmd retries", body)
+	}
+	if code, out := healthcheckCode(t, p.path); code != exitFatal || !strings.Contains(out, "starting:") {
+		t.Errorf("--healthcheck while starting: exit %d, output %q", code, out)
+	}
+	logs := p.stderr.String()
+	first, wait := strings.Index(logs, "starting: checking the chat token with Twitch"), strings.Index(logs, "failed; retrying")
+	if first < 0 || wait < 0 || first > wait {
+		t.Errorf("the log does not say what farmd does before it waits:\n%s", testkit.Tail(logs, 10))
 	}
 }
