@@ -135,7 +135,9 @@ func TestHealthz(t *testing.T) {
 	}{
 		{"healthy", func(*world) {}, 200, "ok"},
 		{"starting", func(w *world) {
-			w.s.o.Starting = func() string { return "validating the chat token failed: dial tcp: lookup id.twitch.tv: no such host; retrying in 4s" }
+			w.s.o.Starting = func() string {
+				return "validating the chat token failed: dial tcp: lookup id.twitch.tv: no such host; retrying in 4s"
+			}
 		}, 503, "starting: validating the chat token failed: dial tcp: lookup id.twitch.tv: no such host; retrying in 4s"},
 		{"irc disconnected", func(w *world) { w.c.st.Connected = false }, 503, "irc disconnected since 2026-11-23T11:00:00Z"},
 		{"never connected", func(w *world) { w.c.st = irc.Status{} }, 503, "irc disconnected (never connected yet)"},
