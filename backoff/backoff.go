@@ -4,6 +4,7 @@
 package backoff
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 )
@@ -55,3 +56,19 @@ func (b *Backoff) Next() time.Duration {
 
 // Reset starts the sequence again at Min.
 func (b *Backoff) Reset() { b.n = 0 }
+
+// Sleep waits d, or until ctx is done, and returns ctx.Err() then (nil when
+// d passed): the wait between two attempts of every retry loop.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/farmd/farmd/backoff"
 	"github.com/farmd/farmd/presence"
 	"github.com/farmd/farmd/twitch"
 )
@@ -197,7 +198,7 @@ func New(o Options) *Client {
 		c.now = time.Now
 	}
 	if c.sleep == nil {
-		c.sleep = sleepCtx
+		c.sleep = backoff.Sleep
 	}
 	if o.ClientSecret == "" && o.UserTokens != nil {
 		c.tokens = &userBearer{src: o.UserTokens, sleep: c.sleep}
@@ -284,21 +285,6 @@ func (c *Client) Stats() Stats {
 		st.Responses[ep] = cp
 	}
 	return st
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // pooledTransport is http.DefaultTransport's settings keeping enough idle

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/farmd/farmd/backoff"
 	"github.com/farmd/farmd/twitch"
 )
 
@@ -154,7 +155,7 @@ func New(opts Options) (*Watcher, error) {
 		w.now = time.Now
 	}
 	if w.sleep == nil {
-		w.sleep = sleepCtx
+		w.sleep = backoff.Sleep
 	}
 	if opts.StateDir != "" {
 		w.path = filepath.Join(opts.StateDir, StateFile)
@@ -163,17 +164,6 @@ func New(opts Options) (*Watcher, error) {
 		}
 	}
 	return w, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Run reads the channels farmd was present in every Options.Every until

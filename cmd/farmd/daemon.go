@@ -59,20 +59,8 @@ func defaultTuning() tuning {
 		validateEvery:  time.Hour,
 		startupBackoff: backoff.Backoff{Min: time.Second, Max: time.Minute, Jitter: 0.2},
 		now:            time.Now,
-		sleep:          sleepCtx,
+		sleep:          backoff.Sleep,
 		at:             func(t time.Time) <-chan time.Time { return time.After(time.Until(t)) },
-	}
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

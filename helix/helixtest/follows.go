@@ -66,24 +66,10 @@ func (s *Server) handleFollowed(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, true, `Missing required parameter "user_id"`)
 		return
 	}
-	first := 20
-	if v := q.Get("first"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			writeError(w, http.StatusBadRequest, true, "Malformed query param")
-			return
-		}
-		first = n
-	}
-	offset := 0
-	if v := q.Get("after"); v != "" {
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		n, err2 := strconv.Atoi(string(b))
-		if err != nil || err2 != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, true, "Malformed query param")
-			return
-		}
-		offset = n
+	first, offset, ok := pageOf(q)
+	if !ok {
+		writeError(w, http.StatusBadRequest, true, "Malformed query param")
+		return
 	}
 	tok, _ := bearer(r.Header.Get("Authorization"))
 	s.mu.Lock()

@@ -3,6 +3,7 @@ package helixtest
 import (
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"time"
@@ -78,24 +79,10 @@ func (s *Server) handleStreams(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, true, `The parameter "user_login" may only be specified up to 100 times`)
 		return
 	}
-	first := 20
-	if v := q.Get("first"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			writeError(w, http.StatusBadRequest, true, "Malformed query param")
-			return
-		}
-		first = n
-	}
-	offset := 0
-	if v := q.Get("after"); v != "" {
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		n, err2 := strconv.Atoi(string(b))
-		if err != nil || err2 != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, true, "Malformed query param")
-			return
-		}
-		offset = n
+	first, offset, ok := pageOf(q)
+	if !ok {
+		writeError(w, http.StatusBadRequest, true, "Malformed query param")
+		return
 	}
 	s.mu.Lock()
 	want := map[string]bool{}
@@ -169,4 +156,27 @@ func streamObject(u user) map[string]any {
 		"tags":          []string{"English"},
 		"is_mature":     false,
 	}
+}
+
+// pageOf reads Helix's paging parameters: first (1-100, default 20) and the
+// after cursor this fake hands out (an offset); ok is false when either is
+// malformed, which Helix answers with 400.
+func pageOf(q url.Values) (first, offset int, ok bool) {
+	first = 20
+	if v := q.Get("first"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return 0, 0, false
+		}
+		first = n
+	}
+	if v := q.Get("after"); v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		n, err2 := strconv.Atoi(string(b))
+		if err != nil || err2 != nil || n < 0 {
+			return 0, 0, false
+		}
+		offset = n
+	}
+	return first, offset, true
 }
