@@ -426,9 +426,7 @@ func (h *History) restore(s HistorySnapshot) error {
 		for _, iv := range st.Chat {
 			h.restoreInterval(t, &t.Chat, iv, s.At)
 		}
-		for _, at := range st.Refused {
-			t.Refused = append(t.Refused, at)
-		}
+		t.Refused = append(t.Refused, st.Refused...)
 		if len(t.Refused) > maxMarks {
 			t.Refused = t.Refused[len(t.Refused)-maxMarks:]
 		}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/farmd/farmd/eventsub/eventsubtest"
 	"github.com/farmd/farmd/helix/helixtest"
@@ -114,7 +113,7 @@ func TestEventSubRestartReusesConduit(t *testing.T) {
 	if code := p.stop(); code != exitOK {
 		t.Fatalf("exit %d", code)
 	}
-	p = start(t, w.yaml(c), nil)
+	start(t, w.yaml(c), nil) // stopped by the test's cleanup
 	w.esReady(t, 2)
 	if n := len(w.es.Conduits()); n != 1 {
 		t.Errorf("%d conduits after a restart, want 1", n)
@@ -125,5 +124,4 @@ func TestEventSubRestartReusesConduit(t *testing.T) {
 	if n := len(w.es.Subscriptions()); n != 4 {
 		t.Errorf("%d subscriptions, want 4", n)
 	}
-	_ = time.Second
 }
