@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/farmd/farmd/irc/irctest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -51,5 +53,40 @@ func TestProcFigures(t *testing.T) {
 	}
 	if _, err := cpuSeconds(-1); err == nil {
 		t.Error("cpuSeconds of a process that does not exist: no error")
+	}
+}
+
+// TestJoinAfter checks how the eventsub-latency mode finds the JOIN of a
+// go-live: the first JOIN line naming the channel from the log position
+// taken before the go-live, whatever other channels the line carries.
+func TestJoinAfter(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	log := []irctest.JoinRecord{
+		{Time: at(0), Channels: []string{"es1"}}, // an earlier go-live of es1
+		{Time: at(1), Channels: []string{"es2"}},
+		{Time: at(2), Channels: []string{"es3", "es1"}},
+		{Time: at(3), Channels: []string{"es1"}},
+	}
+	tests := []struct {
+		name    string
+		from    int
+		channel string
+		want    time.Time
+		found   bool
+	}{
+		{"from the start", 0, "es1", at(0), true},
+		{"earlier JOIN skipped, batched line found", 1, "es1", at(2), true},
+		{"last line", 3, "es1", at(3), true},
+		{"not joined yet", 2, "es2", time.Time{}, false},
+		{"from past the end", 9, "es1", time.Time{}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := joinAfter(log, tc.from, tc.channel)
+			if ok != tc.found || !got.Equal(tc.want) {
+				t.Errorf("joinAfter(from %d, %s) = %v, %v; want %v, %v", tc.from, tc.channel, got, ok, tc.want, tc.found)
+			}
+		})
 	}
 }

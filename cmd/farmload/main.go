@@ -1,14 +1,16 @@
 // Command farmload is farmd's end-to-end load run (BENCHMARKS.md).
 // It runs the real farmd binary against the in-process fakes
-// (helix/helixtest, irc/irctest) on loopback and measures what unit
-// benchmarks cannot: JOIN throughput, detection latency, the binary's
-// memory with 10,000 streamers watched, and the CPU cost of chat ingest
-// side by side with a plain go-twitch-irc client. Every mode is bounded in
-// time and touches nothing but 127.0.0.1.
+// (helix/helixtest, eventsub/eventsubtest, irc/irctest) on loopback and
+// measures what unit benchmarks cannot: JOIN throughput, detection latency
+// by polling and through EventSub, the binary's memory with 10,000
+// streamers watched, and the CPU cost of chat ingest side by side with a
+// plain go-twitch-irc client. Every mode is bounded in time and touches
+// nothing but 127.0.0.1.
 //
 //	go build -o /tmp/farmd ./cmd/farmd
 //	go run ./cmd/farmload -farmd /tmp/farmd -mode joins
 //	go run ./cmd/farmload -farmd /tmp/farmd -mode latency -interval 1s -samples 40
+//	go run ./cmd/farmload -farmd /tmp/farmd -mode eventsub-latency -interval 60s -samples 200
 //	go run ./cmd/farmload -farmd /tmp/farmd -mode memory -duration 60s
 //	go run ./cmd/farmload -farmd /tmp/farmd -mode ingest -runs 3
 package main
@@ -41,9 +43,13 @@ type options struct {
 	duration time.Duration
 	step     time.Duration
 	watched  int
-	rate     int
-	flood    time.Duration
-	verified bool
+	// eventsub-latency: streamers cycled live and offline, a go-live every
+	// `every`.
+	streamers int
+	every     time.Duration
+	rate      int
+	flood     time.Duration
+	verified  bool
 	// child mode (-mode gotwitchirc): the baseline client.
 	clients           string
 	addr, user, token string
@@ -55,12 +61,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := flag.NewFlagSet("farmload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.mode, "mode", "", "what to measure: joins, latency, memory or ingest")
+	fs.StringVar(&o.mode, "mode", "", "what to measure: joins, latency, eventsub-latency, memory or ingest")
 	fs.StringVar(&o.farmd, "farmd", "", "path of the farmd `binary` to measure (go build -o /tmp/farmd ./cmd/farmd)")
 	fs.IntVar(&o.runs, "runs", 3, "repetitions (ingest, joins)")
-	fs.DurationVar(&o.interval, "interval", time.Second, "latency: poll.interval of farmd")
-	fs.IntVar(&o.samples, "samples", 40, "latency: streamers going live, one sample each")
+	fs.DurationVar(&o.interval, "interval", time.Second, "latency, eventsub-latency: poll.interval of farmd")
+	fs.IntVar(&o.samples, "samples", 40, "latency: streamers going live, one sample each; eventsub-latency: go-lives")
 	fs.DurationVar(&o.spread, "spread", 0, "latency: time over which the samples go live at random moments (default samples * max(interval/4, 1.2s))")
+	fs.IntVar(&o.streamers, "streamers", 20, "eventsub-latency: streamers going live in turn")
+	fs.DurationVar(&o.every, "every", 600*time.Millisecond, "eventsub-latency: time between go-lives (at least 550ms: farmd joins 20 per 11 s)")
 	fs.DurationVar(&o.duration, "duration", 60*time.Second, "memory: how long farmd runs")
 	fs.DurationVar(&o.step, "step", 500*time.Millisecond, "memory: poll.interval, compressing time (auto would be 15s at 10,000 streamers)")
 	fs.IntVar(&o.watched, "watched", 10000, "memory: streamers watched")
@@ -100,12 +108,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = joins(ctx, o, stdout)
 	case "latency":
 		err = latency(ctx, o, stdout)
+	case "eventsub-latency":
+		err = eventsubLatency(ctx, o, stdout)
 	case "memory":
 		err = memory(ctx, o, stdout)
 	case "ingest":
 		err = ingest(ctx, o, stdout)
 	default:
-		err = errors.New("-mode must be joins, latency, memory or ingest")
+		err = errors.New("-mode must be joins, latency, eventsub-latency, memory or ingest")
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "farmload:", err)

@@ -94,6 +94,11 @@ type farmdConfig struct {
 	grace     string
 	verified  bool
 	listen    string
+	// eventsubURL is the EventSub WebSocket farmd connects to; empty turns
+	// EventSub off, which farmd enables by default towards Twitch itself:
+	// the load run must not leave loopback, and the polling modes measure
+	// polling alone.
+	eventsubURL string
 }
 
 // farmd is the farmd binary running against w.
@@ -118,6 +123,11 @@ func (w *world) startFarmd(bin string, c farmdConfig) (*farmd, error) {
 	fmt.Fprintf(&b, "poll:\n  interval: %s\n  offline_grace: %s\n", c.interval, c.grace)
 	if c.listen != "" {
 		fmt.Fprintf(&b, "http:\n  listen: %s\n", c.listen)
+	}
+	if c.eventsubURL != "" {
+		fmt.Fprintf(&b, "eventsub:\n  enabled: true\n  websocket_url: %s\n", c.eventsubURL)
+	} else {
+		b.WriteString("eventsub:\n  enabled: false\n")
 	}
 	b.WriteString("streamers:\n")
 	for _, s := range c.streamers {
