@@ -159,12 +159,13 @@ func (l *loop) reload(s Settings) {
 	}
 	ev := l.log.Info().Int("streamers", len(s.Streamers)).Int("from_follows", followed).
 		Int("previous", len(old.Streamers)).Int("to_resolve", toResolve)
-	if s.AutoInterval {
-		ev = ev.Str("interval", "auto")
-	} else {
-		ev = ev.Stringer("interval", s.Interval)
+	// An automatic interval is chosen at every poll: there is no one
+	// duration to log.
+	ev = ev.Bool("interval_auto", s.AutoInterval)
+	if !s.AutoInterval {
+		ev = ev.Dur("interval", s.Interval)
 	}
-	ev.Stringer("offline_grace", s.OfflineGrace).Int("max_channels", s.MaxChannels).Msg("configuration reloaded")
+	ev.Dur("offline_grace", s.OfflineGrace).Int("max_channels", s.MaxChannels).Msg("configuration reloaded")
 	// Poll at once: new streamers should not wait a whole interval, and the
 	// new interval counts from now. A poll in flight is followed at once by
 	// another.
