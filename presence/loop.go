@@ -200,5 +200,15 @@ func (l *loop) apply() {
 	// Published first, so whoever sees the Chat change sees the state that
 	// caused it.
 	l.publish(s)
-	l.handoff.hand(wanted)
+	for _, st := range l.state.Queued() {
+		l.log.Info().Func(streamerFields(st.Login, l.channelOf(st))).Int("max_channels", l.settings.MaxChannels).
+			Msg("streamer is live but waiting for a slot")
+	}
+	for _, st := range l.state.Seated() {
+		l.log.Info().Func(streamerFields(st.Login, l.channelOf(st))).Msg("waiting streamer given a slot")
+	}
+	l.handoff.hand(wanted, l.state.Departures())
 }
+
+// channelOf is the channel st is joined as.
+func (l *loop) channelOf(st Streamer) string { return l.state.ChannelOf(st.ID) }
