@@ -61,8 +61,8 @@ type State struct {
 	realtime    bool     // EventSub is healthy (SetRealtime)
 	entries     []*entry // priority order
 	byID        map[string]*entry
-	counts      Counts     // as of the last Evaluate
-	wanted      []string   // as of the last Evaluate
+	counts      Counts   // as of the last Evaluate
+	wanted      []string // as of the last Evaluate
 	departed    map[string]Departure
 	queued      []Streamer // became waiting at the last Evaluate
 	seated      []Streamer // stopped waiting by being held at the last Evaluate
