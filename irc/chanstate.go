@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/farmd/farmd/backoff"
+	"github.com/farmd/farmd/presence"
 )
 
 // ChannelState is where a wanted channel stands.
@@ -65,6 +66,9 @@ type chanState struct {
 	sentAt  time.Time
 	retryAt time.Time
 	retry   backoff.Backoff // the JOIN retry delays, reset by an echo
+	// left is why the channel is no longer wanted, once SetChannels said
+	// so, for the "left" line of its PART.
+	left presence.Departure
 }
 
 // set moves st to state for reason; since changes only with the state.

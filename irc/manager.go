@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +40,7 @@ type Manager struct {
 	// manager goroutine; wake tells it there is one.
 	pendingMu sync.Mutex
 	pending   []string
+	pendWhy   map[string]presence.Departure // the reasons of every call since pending was last taken
 	havePend  bool
 	wake      chan struct{}
 
@@ -58,6 +60,9 @@ type Manager struct {
 	connected bool
 	connSince time.Time
 	counters  Status
+	// partWhy is why each PART awaiting its echo was sent, for the
+	// EventParted the echo reports; a connection's end clears it.
+	partWhy   map[string]string
 	lastToken string // the token of the latest login; never logged
 
 	// dial opens a connection; tests replace it to make a dial take time
@@ -95,11 +100,16 @@ func New(o Options) *Manager {
 
 // SetChannels replaces the set of channels (logins, '#' optional, in
 // priority order) the account should be in. It never blocks; the latest call
-// wins. It implements presence.Chat.
-func (m *Manager) SetChannels(channels []string) {
+// wins. left says why channels no longer named left (presence.Chat): the
+// "left" line and EventParted say it. It implements presence.Chat.
+func (m *Manager) SetChannels(channels []string, left map[string]presence.Departure) {
 	cp := append([]string(nil), channels...)
 	m.pendingMu.Lock()
 	m.pending, m.havePend = cp, true
+	if len(left) > 0 && m.pendWhy == nil {
+		m.pendWhy = make(map[string]presence.Departure, len(left))
+	}
+	maps.Copy(m.pendWhy, left) // a call not applied yet keeps its reasons
 	m.pendingMu.Unlock()
 	select {
 	case m.wake <- struct{}{}:
@@ -213,6 +223,7 @@ func (m *Manager) endSession(connectedAt time.Time, err error) {
 	for name := range m.chans {
 		m.move(name, evConnLost, now, inbound{})
 	}
+	clear(m.partWhy) // no echo comes on a connection that ended
 	if m.connected {
 		m.connected, m.connSince = false, now
 		m.counters.Disconnects++
@@ -376,7 +387,7 @@ func (m *Manager) handle(c *conn, in inbound, connectedAt *time.Time) error {
 	case inJoin:
 		m.move(in.channel, evJoinEchoed, now, in)
 	case inPart:
-		m.emit(Event{Kind: EventParted, Channel: in.channel})
+		m.emit(Event{Kind: EventParted, Channel: in.channel, Reason: m.partedWhy(in.channel)})
 		if m.move(in.channel, evPartedByServer, now, in) {
 			return m.reconcile(c)
 		}
@@ -405,8 +416,8 @@ func (m *Manager) notice(in inbound, now time.Time) error {
 // wanted are forgotten here unless a PART is due, which reconcile sends.
 func (m *Manager) applyWanted() {
 	m.pendingMu.Lock()
-	list, ok := m.pending, m.havePend
-	m.pending, m.havePend = nil, false
+	list, why, ok := m.pending, m.pendWhy, m.havePend
+	m.pending, m.pendWhy, m.havePend = nil, nil, false
 	m.pendingMu.Unlock()
 	if !ok {
 		return
@@ -425,10 +436,19 @@ func (m *Manager) applyWanted() {
 		}
 		m.wanted = append(m.wanted, name)
 		m.wantedSet[name] = true
+		if st := m.chans[name]; st != nil {
+			st.left = presence.Departure{} // wanted again: an earlier reason no longer holds
+		}
 		m.move(name, evWanted, now, inbound{})
 	}
 	for name, st := range m.chans {
-		if !m.wantedSet[name] && !st.sent {
+		if m.wantedSet[name] {
+			continue
+		}
+		if d, ok := why[name]; ok {
+			st.left = d
+		}
+		if !st.sent {
 			m.move(name, evUnwanted, now, inbound{})
 		}
 	}
@@ -458,12 +478,14 @@ func (m *Manager) reconcile(c *conn) error {
 	}
 
 	var parts []string
+	why := make(map[string]presence.Departure)
 	for name, st := range m.chans {
 		if m.wantedSet[name] {
 			continue
 		}
 		if st.sent {
 			parts = append(parts, name)
+			why[name] = st.left
 		}
 		m.move(name, evUnwanted, now, inbound{})
 	}
@@ -472,7 +494,16 @@ func (m *Manager) reconcile(c *conn) error {
 	}
 	m.counters.PartsSent += int64(len(parts))
 	for _, name := range parts {
-		m.log.Info().Str("channel", name).Msg("left")
+		d := why[name]
+		if d.Reason == "" {
+			d.Reason = leaveUnwanted
+		}
+		ev := m.log.Info().Str("channel", name).Str("reason", string(d.Reason))
+		if d.To != "" {
+			ev = ev.Str("to", d.To)
+		}
+		ev.Msg("left")
+		m.parting(name, string(d.Reason))
 	}
 
 	avail := m.limiter.Available(now)
@@ -597,9 +628,12 @@ func (m *Manager) shutdown(c *conn) {
 		return
 	}
 	m.counters.PartsSent += int64(len(parts))
+	// At info, so that an operator sees where farmd was when it stopped.
+	m.log.Info().Strs("channels", parts).Str("reason", string(presence.LeaveShutdown)).Msg("left channels: shutting down")
 	left := make(map[string]bool, len(parts))
 	for _, p := range parts {
 		left[p] = true
+		m.parting(p, string(presence.LeaveShutdown))
 	}
 	for len(left) > 0 {
 		in := <-c.in
@@ -609,9 +643,29 @@ func (m *Manager) shutdown(c *conn) {
 			return
 		case inPart:
 			delete(left, in.channel)
-			m.emit(Event{Kind: EventParted, Channel: in.channel})
+			m.emit(Event{Kind: EventParted, Channel: in.channel, Reason: m.partedWhy(in.channel)})
 		}
 	}
+}
+
+// leaveUnwanted is the reason of a channel left without one from the
+// caller (SetChannels with a nil left).
+const leaveUnwanted presence.LeaveReason = "unwanted"
+
+// parting records why a PART of name was sent, until its echo.
+func (m *Manager) parting(name, why string) {
+	if m.partWhy == nil {
+		m.partWhy = make(map[string]string)
+	}
+	m.partWhy[name] = why
+}
+
+// partedWhy returns and forgets why the PART of name that the server
+// echoed was sent; "" when it was not ours (the server parted us).
+func (m *Manager) partedWhy(name string) string {
+	why := m.partWhy[name]
+	delete(m.partWhy, name)
+	return why
 }
 
 // emit queues an event for the next publish.

@@ -61,7 +61,7 @@ func TestNoJoinBeforeWelcome(t *testing.T) {
 	o := fastOptions(srv)
 	o.WelcomeTimeout = 100 * time.Millisecond
 	m := New(o) // SetChannels before Run
-	m.SetChannels([]string{"alpha", "#Beta"})
+	m.SetChannels([]string{"alpha", "#Beta"}, nil)
 	rr := startManager(t, m)
 	testkit.WaitChat(t, srv, "three connection attempts", func(s *irctest.Server) bool { return s.Connections() >= 3 })
 	for _, l := range srv.Received() {
@@ -83,7 +83,7 @@ func TestNoJoinBeforeWelcome(t *testing.T) {
 func TestJoinAndPart(t *testing.T) {
 	srv := newServer(t, irctest.Options{})
 	r := start(t, fastOptions(srv))
-	r.m.SetChannels([]string{"alpha", "beta"})
+	r.m.SetChannels([]string{"alpha", "beta"}, nil)
 	r.ev.waitEvent(t, EventJoined, "alpha", 1)
 	r.ev.waitEvent(t, EventJoined, "beta", 1)
 	for _, c := range []string{"alpha", "beta"} {
@@ -92,7 +92,7 @@ func TestJoinAndPart(t *testing.T) {
 		}
 	}
 
-	r.m.SetChannels([]string{"beta", "gamma"})
+	r.m.SetChannels([]string{"beta", "gamma"}, nil)
 	r.ev.waitEvent(t, EventParted, "alpha", 1)
 	testkit.WaitChat(t, srv, "beta and gamma joined", joinedAre("beta", "gamma"))
 	r.ev.waitEvent(t, EventJoined, "gamma", 1)
@@ -151,7 +151,7 @@ func TestReconnectRejoins(t *testing.T) {
 			srv := newServer(t, irctest.Options{})
 			r := start(t, fastOptions(srv))
 			chans := []string{"alpha", "beta", "gamma"}
-			r.m.SetChannels(chans)
+			r.m.SetChannels(chans, nil)
 			testkit.WaitChat(t, srv, "all joined", joinedAre(chans...))
 			for _, c := range chans {
 				// The server echoed; wait until the manager has seen it.
@@ -270,7 +270,7 @@ func TestUnavailableChannel(t *testing.T) {
 	o := fastOptions(srv)
 	o.JoinTimeout = 50 * time.Millisecond
 	r := start(t, o)
-	r.m.SetChannels([]string{"gone", "ghost", "alpha"})
+	r.m.SetChannels([]string{"gone", "ghost", "alpha"}, nil)
 	r.ev.waitEvent(t, EventUnavailable, "gone", 1)
 	r.ev.waitEvent(t, EventJoined, "alpha", 1)
 	// ghost's timeout proves a JoinTimeout has passed since gone's JOIN.
@@ -301,12 +301,12 @@ func TestUnavailableChannel(t *testing.T) {
 
 	// SetChannels is latest-wins: wait for the set without gone to be
 	// applied (delta joined) before bringing gone back.
-	r.m.SetChannels([]string{"ghost", "alpha", "delta"})
+	r.m.SetChannels([]string{"ghost", "alpha", "delta"}, nil)
 	r.ev.waitEvent(t, EventJoined, "delta", 1)
 	if _, ok := channelState(r.m, "gone"); ok {
 		t.Fatalf("gone still in status after leaving the wanted set")
 	}
-	r.m.SetChannels([]string{"gone", "ghost", "alpha", "delta"})
+	r.m.SetChannels([]string{"gone", "ghost", "alpha", "delta"}, nil)
 	r.ev.waitEvent(t, EventUnavailable, "gone", 2)
 	if n := joinsOf(srv, "gone"); n != 2 {
 		t.Fatalf("gone JOINed %d times after coming back, want 2", n)
@@ -321,7 +321,7 @@ func TestJoinTimeoutRetries(t *testing.T) {
 	o := fastOptions(srv)
 	o.JoinTimeout = 30 * time.Millisecond
 	r := start(t, o)
-	r.m.SetChannels([]string{"ghost"})
+	r.m.SetChannels([]string{"ghost"}, nil)
 	r.ev.waitEvent(t, EventJoinTimeout, "ghost", 1)
 	testkit.WaitChat(t, srv, "a second JOIN #ghost", func(s *irctest.Server) bool { return joinsOf(s, "ghost") >= 2 })
 	srv.SetSilent("ghost", false)
@@ -357,7 +357,7 @@ func TestJoinRateLimit(t *testing.T) {
 			}
 			last := chans[len(chans)-1]
 			r.ev.waitEvent(t, EventConnected, "", 1)
-			r.m.SetChannels(chans)
+			r.m.SetChannels(chans, nil)
 			testkit.WaitChat(t, srv, "all channels joined", joinedAre(chans...))
 			r.ev.waitEvent(t, EventJoined, last, 1)
 			wantConns := 1
@@ -419,7 +419,7 @@ func TestShutdown(t *testing.T) {
 			o := fastOptions(srv)
 			o.ShutdownTimeout = 200 * time.Millisecond
 			r := start(t, o)
-			r.m.SetChannels([]string{"alpha", "beta"})
+			r.m.SetChannels([]string{"alpha", "beta"}, nil)
 			testkit.WaitChat(t, srv, "joined", joinedAre("alpha", "beta"))
 			srv.SetFrozen(tc.frozen)
 			if err := r.stop(t); err != nil {
@@ -484,10 +484,10 @@ func TestCancelBeforeConnected(t *testing.T) {
 func TestFlood(t *testing.T) {
 	srv := newServer(t, irctest.Options{})
 	r := start(t, fastOptions(srv))
-	r.m.SetChannels([]string{"alpha", "beta"})
+	r.m.SetChannels([]string{"alpha", "beta"}, nil)
 	testkit.WaitChat(t, srv, "joined", joinedAre("alpha", "beta"))
 	srv.Flood("alpha", 10000)
-	r.m.SetChannels([]string{"beta", "gamma"})
+	r.m.SetChannels([]string{"beta", "gamma"}, nil)
 	testkit.WaitChat(t, srv, "beta and gamma", joinedAre("beta", "gamma"))
 	r.ev.waitEvent(t, EventJoined, "gamma", 1)
 	r.ev.waitEvent(t, EventParted, "alpha", 1)
@@ -510,7 +510,7 @@ func TestHostileLines(t *testing.T) {
 	}
 	srv := newServer(t, irctest.Options{})
 	r := start(t, fastOptions(srv))
-	r.m.SetChannels([]string{"alpha"})
+	r.m.SetChannels([]string{"alpha"}, nil)
 	testkit.WaitChat(t, srv, "joined", joinedAre("alpha"))
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -541,7 +541,7 @@ func TestTokenNeverLogged(t *testing.T) {
 	o.Token = "oauth:" + testToken
 	o.Logger = lb.Logger()
 	r := start(t, o)
-	r.m.SetChannels([]string{"alpha"})
+	r.m.SetChannels([]string{"alpha"}, nil)
 	testkit.WaitChat(t, srv, "joined", joinedAre("alpha"))
 	srv.SetRejectLogin(true)
 	srv.Drop()
@@ -580,7 +580,7 @@ func TestTimersUseInjectedClock(t *testing.T) {
 	lb := testkit.NewLogBuffer()
 	o.Logger = lb.Logger()
 	r := start(t, o)
-	r.m.SetChannels([]string{"ghost"})
+	r.m.SetChannels([]string{"ghost"}, nil)
 	testkit.WaitChat(t, srv, "JOIN #ghost", func(s *irctest.Server) bool { return joinsOf(s, "ghost") == 1 })
 	clk.Advance(time.Hour)
 	r.ev.waitEvent(t, EventJoinTimeout, "ghost", 1)
@@ -631,7 +631,7 @@ func TestShutdownSkipsRefusedChannels(t *testing.T) {
 	srv := newServer(t, irctest.Options{})
 	srv.SetNotice("gone", "msg_channel_suspended", "This channel has been suspended.")
 	r := start(t, fastOptions(srv))
-	r.m.SetChannels([]string{"gone", "alpha"})
+	r.m.SetChannels([]string{"gone", "alpha"}, nil)
 	r.ev.waitEvent(t, EventUnavailable, "gone", 1)
 	r.ev.waitEvent(t, EventJoined, "alpha", 1)
 	if err := r.stop(t); err != nil {
@@ -650,9 +650,9 @@ func TestShutdownSkipsRefusedChannels(t *testing.T) {
 func TestPartUsesNormalisedName(t *testing.T) {
 	srv := newServer(t, irctest.Options{})
 	r := start(t, fastOptions(srv))
-	r.m.SetChannels([]string{" #Alpha "})
+	r.m.SetChannels([]string{" #Alpha "}, nil)
 	r.ev.waitEvent(t, EventJoined, "alpha", 1)
-	r.m.SetChannels(nil)
+	r.m.SetChannels(nil, nil)
 	r.ev.waitEvent(t, EventParted, "alpha", 1)
 	for _, want := range []string{"JOIN #alpha", "PART #alpha"} {
 		if n := countLines(srv, want); n != 1 {

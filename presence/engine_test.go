@@ -124,7 +124,7 @@ func (f *fakeTwitch) CheckStreams(ctx context.Context, ids []string) ([]Status, 
 
 type fakeChat struct{ sets chan []string }
 
-func (c *fakeChat) SetChannels(ch []string) { c.sets <- slices.Clone(ch) } // buffered; tests hand out few sets
+func (c *fakeChat) SetChannels(ch []string, _ map[string]Departure) { c.sets <- slices.Clone(ch) } // buffered; tests hand out few sets
 
 // harness runs an Engine whose poll interval is long, so polls happen only
 // when the test triggers one with a reload (the zero-time "poll now").
@@ -468,7 +468,7 @@ type blockingChat struct {
 	closed chan struct{}
 }
 
-func (c *blockingChat) SetChannels(ch []string) {
+func (c *blockingChat) SetChannels(ch []string, _ map[string]Departure) {
 	select {
 	case c.sets <- slices.Clone(ch):
 	case <-c.closed:

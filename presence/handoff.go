@@ -11,11 +11,11 @@ type handoff struct {
 	handed bool
 }
 
-func (h *handoff) hand(wanted []string) {
+func (h *handoff) hand(wanted []string, left map[string]Departure) {
 	if h.handed && slices.Equal(wanted, h.sent) {
 		return
 	}
-	h.chat.SetChannels(wanted)
+	h.chat.SetChannels(wanted, left)
 	h.sent, h.handed = wanted, true
 }
 

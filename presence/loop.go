@@ -159,12 +159,13 @@ func (l *loop) reload(s Settings) {
 	}
 	ev := l.log.Info().Int("streamers", len(s.Streamers)).Int("from_follows", followed).
 		Int("previous", len(old.Streamers)).Int("to_resolve", toResolve)
-	if s.AutoInterval {
-		ev = ev.Str("interval", "auto")
-	} else {
-		ev = ev.Stringer("interval", s.Interval)
+	// An automatic interval is chosen at every poll: there is no one
+	// duration to log.
+	ev = ev.Bool("interval_auto", s.AutoInterval)
+	if !s.AutoInterval {
+		ev = ev.Dur("interval", s.Interval)
 	}
-	ev.Stringer("offline_grace", s.OfflineGrace).Int("max_channels", s.MaxChannels).Msg("configuration reloaded")
+	ev.Dur("offline_grace", s.OfflineGrace).Int("max_channels", s.MaxChannels).Msg("configuration reloaded")
 	// Poll at once: new streamers should not wait a whole interval, and the
 	// new interval counts from now. A poll in flight is followed at once by
 	// another.
@@ -199,5 +200,15 @@ func (l *loop) apply() {
 	// Published first, so whoever sees the Chat change sees the state that
 	// caused it.
 	l.publish(s)
-	l.handoff.hand(wanted)
+	for _, st := range l.state.Queued() {
+		l.log.Info().Func(streamerFields(st.Login, l.channelOf(st))).Int("max_channels", l.settings.MaxChannels).
+			Msg("streamer is live but waiting for a slot")
+	}
+	for _, st := range l.state.Seated() {
+		l.log.Info().Func(streamerFields(st.Login, l.channelOf(st))).Msg("waiting streamer given a slot")
+	}
+	l.handoff.hand(wanted, l.state.Departures())
 }
+
+// channelOf is the channel st is joined as.
+func (l *loop) channelOf(st Streamer) string { return l.state.ChannelOf(st.ID) }

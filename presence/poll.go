@@ -5,6 +5,8 @@ import (
 	"errors"
 	"slices"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // pollOutcome is what one poll cycle brings back to the loop.
@@ -106,17 +108,29 @@ func (l *loop) finishResolve(out pollOutcome) int {
 func (l *loop) observe(now time.Time, statuses []Status) {
 	for _, c := range l.state.Observe(now, statuses) {
 		ev := l.log.Info().Str("presence", string(c.Settings.Mode)).Str("origin", string(c.Settings.Origin())).
-			Str("streamer", c.Login).Str("channel", c.Channel).Str("source", string(c.Source))
+			Func(streamerFields(c.Login, c.Channel)).Str("source", string(c.Source))
 		switch {
 		case c.Live:
 			ev.Msg("streamer is live")
 		case c.Settings.Mode == ModeLive:
-			ev.Stringer("offline_grace", c.Grace).Msg("streamer went offline")
+			ev.Dur("offline_grace", c.Grace).Msg("streamer went offline")
 		default:
 			ev.Msg("streamer went offline") // always stays, never was not joined: no grace
 		}
 		if l.deps.onChange != nil {
 			l.deps.onChange(c)
+		}
+	}
+}
+
+// streamerFields logs a streamer by its configured login, and its channel
+// only when that differs (a renamed streamer): each line names a streamer
+// once.
+func streamerFields(login, channel string) func(*zerolog.Event) {
+	return func(ev *zerolog.Event) {
+		ev.Str("streamer", login)
+		if channel != login {
+			ev.Str("channel", channel)
 		}
 	}
 }

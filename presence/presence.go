@@ -70,7 +70,10 @@ type Resolver interface {
 // Chat keeps the account in a set of channels. irc.Manager implements it.
 type Chat interface {
 	// SetChannels replaces the set of channels (lowercase logins without
-	// '#', in priority order) the account should be in. It must not block;
-	// the latest call wins.
-	SetChannels(channels []string)
+	// '#', in priority order) the account should be in; left says why each
+	// channel of the previous call that channels no longer names left, for
+	// the Chat to say when it PARTs it. It must not block; the latest call
+	// wins, so a Chat that has not applied a call yet keeps the reasons it
+	// gave.
+	SetChannels(channels []string, left map[string]Departure)
 }

@@ -25,11 +25,11 @@ func TestEngineObserveLogsTransitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitChannels("a")
-	logs.WaitContains(t, `"streamer":"a","channel":"a","source":"eventsub","message":"streamer is live"`)
+	logs.WaitContains(t, `"streamer":"a","source":"eventsub","message":"streamer is live"`)
 	if err := h.e.Observe(ctx, []Status{{UserID: "id-a", At: time.Now(), Source: SourceEventSub}}); err != nil {
 		t.Fatal(err)
 	}
-	logs.WaitContains(t, `"streamer":"a","channel":"a","source":"eventsub","offline_grace":"1h0m0s","message":"streamer went offline"`)
+	logs.WaitContains(t, `"streamer":"a","source":"eventsub","offline_grace":3600,"message":"streamer went offline"`)
 }
 
 // clockEngine runs an Engine on a fake clock, with OnPoll reported on polls;
@@ -120,7 +120,7 @@ func TestEngineEventOfflineGraceEndsByTimer(t *testing.T) {
 	c.waitChannels("a")
 	c.clock.Advance(time.Minute)
 	c.event("a", false)
-	logs.WaitContains(t, `"source":"eventsub","offline_grace":"5m0s","message":"streamer went offline"`)
+	logs.WaitContains(t, `"source":"eventsub","offline_grace":300,"message":"streamer went offline"`)
 	c.clock.Advance(5*time.Minute - time.Nanosecond)
 	if got := c.wanted(); !slices.Equal(got, []string{"a"}) {
 		t.Fatalf("wanted %v a nanosecond before the grace ends, want [a]", got)

@@ -61,7 +61,11 @@ type State struct {
 	realtime    bool     // EventSub is healthy (SetRealtime)
 	entries     []*entry // priority order
 	byID        map[string]*entry
-	counts      Counts     // as of the last Evaluate
+	counts      Counts   // as of the last Evaluate
+	wanted      []string // as of the last Evaluate
+	departed    map[string]Departure
+	queued      []Streamer // became waiting at the last Evaluate
+	seated      []Streamer // stopped waiting by being held at the last Evaluate
 	listCounts  ListCounts // as of the last Evaluate
 	observed    ObservationCounts
 }
@@ -81,7 +85,9 @@ type entry struct {
 	// applied while EventSub was healthy, and EventSub has stayed healthy
 	// since: the streamer is seen offline until now.
 	watched      bool
-	held         bool // in the wanted set of the last evaluation
+	held         bool   // in the wanted set of the last evaluation
+	heldAs       string // the channel it was held as then
+	waiting      bool   // eligible but not held at the last evaluation: the cap was reached
 	unavailUntil time.Time
 	unavailWhy   string
 
@@ -156,6 +162,15 @@ func (s *State) setStreamers(list []Watched, clearMarks bool) {
 		entries = append(entries, e)
 	}
 	s.entries, s.byID = entries, byID
+}
+
+// ChannelOf returns the channel of the streamer with user ID id (its
+// current login), or "" when there is none.
+func (s *State) ChannelOf(id string) string {
+	if e, ok := s.byID[id]; ok {
+		return e.channel
+	}
+	return ""
 }
 
 // IDs returns the user IDs of every streamer, in priority order.
@@ -334,25 +349,85 @@ func (s *State) eligible(now time.Time, e *entry) bool {
 
 // Evaluate computes the channels the account should be in at now, in
 // priority order, and remembers them as held for the grace rule. It counts
-// the streamers by state in the same pass (Counts).
+// the streamers by state in the same pass (Counts), and records why the
+// channels of the last evaluation that are no longer wanted left
+// (Departures) and which streamers started or stopped waiting for a slot
+// (Queued, Seated).
 func (s *State) Evaluate(now time.Time) []string {
 	wanted := make([]string, 0, min(len(s.entries), s.maxChannels))
 	seen := make(map[string]bool)
 	var counts Counts
 	var list ListCounts
+	var why map[string]Departure
+	var newcomers []*entry // held now and not before, in list order
+	given := 0             // slots taken from streamers listed after newcomers
+	s.queued, s.seated = s.queued[:0], s.seated[:0]
 	for _, e := range s.entries {
-		ok := len(wanted) < s.maxChannels && s.eligible(now, e) && !seen[e.channel]
-		e.held = ok
+		eligible := s.eligible(now, e)
+		ok := len(wanted) < s.maxChannels && eligible && !seen[e.channel]
+		wasHeld, wasAs := e.held, e.heldAs
+		e.held, e.heldAs = ok, ""
 		if ok {
 			seen[e.channel] = true
 			wanted = append(wanted, e.channel)
+			e.heldAs = e.channel
+			if !wasHeld {
+				newcomers = append(newcomers, e)
+			}
 		}
-		counts.add(s.stateOf(now, e), e.live)
+		if wasHeld && wasAs != e.heldAs {
+			var taker *entry
+			if eligible && !ok && given < len(newcomers) {
+				taker = newcomers[given]
+				given++
+			}
+			if why == nil {
+				why = make(map[string]Departure)
+			}
+			why[wasAs] = s.why(now, e, ok, eligible, taker)
+		}
+		st := s.stateOf(now, e)
+		switch waiting := st == StateWaiting; {
+		case waiting && !e.waiting:
+			s.queued = append(s.queued, e.Streamer)
+		case !waiting && e.waiting && ok:
+			s.seated = append(s.seated, e.Streamer)
+		}
+		e.waiting = st == StateWaiting
+		counts.add(st, e.live)
 		list.add(e.settings.Mode, e.settings.Origin())
 	}
+	s.departed = nil
+	for _, ch := range s.wanted {
+		if seen[ch] {
+			continue
+		}
+		d, ok := why[ch]
+		if !ok {
+			d = Departure{Reason: LeaveRemoved} // its streamer is gone from the list
+		}
+		if s.departed == nil {
+			s.departed = make(map[string]Departure)
+		}
+		s.departed[ch] = d
+	}
+	s.wanted = wanted
 	s.counts, s.listCounts = counts, list
 	return wanted
 }
+
+// Departures returns why each channel the evaluation before the last
+// wanted and the last one does not left; nil when none did.
+func (s *State) Departures() map[string]Departure { return s.departed }
+
+// Queued returns the streamers that the last Evaluate found eligible
+// (live, or always) but could not give a slot under the channel cap, and
+// that were not waiting before.
+func (s *State) Queued() []Streamer { return s.queued }
+
+// Seated returns the streamers that were waiting for a slot and that the
+// last Evaluate gave one.
+func (s *State) Seated() []Streamer { return s.seated }
 
 // Counts returns how many streamers were in each state at the last
 // Evaluate. It allocates nothing, so the Engine publishes it at every

@@ -220,7 +220,7 @@ func (k *Keeper) Run(ctx context.Context) error {
 			retryAt = now.Add(wait)
 			first := k.fail(err)
 			if first || now.Sub(lastLogged) >= 10*time.Minute {
-				k.log.Warn().Err(err).Stringer("retry_in", wait).Time("expires_at", k.Status().ExpiresAt).
+				k.log.Warn().Err(err).Dur("retry_in", wait).Time("expires_at", k.Status().ExpiresAt).
 					Msg("could not refresh the user token; retrying (the current token is used meanwhile)")
 				lastLogged = now
 			}
@@ -297,7 +297,7 @@ func (k *Keeper) refresh(ctx context.Context) error {
 	k.status.LastError, k.status.FailingSince = "", time.Time{}
 	st := k.status
 	k.mu.Unlock()
-	k.log.Info().Str("login", next.Login).Stringer("expires_in", next.ExpiresAt.Sub(now).Round(time.Second)).
+	k.log.Info().Str("login", next.Login).Dur("expires_in", next.ExpiresAt.Sub(now).Round(time.Second)).
 		Msg("user token refreshed")
 	if k.o.OnRefresh != nil {
 		k.o.OnRefresh(st)

@@ -47,7 +47,7 @@ func TestAutoIntervalCostVisible(t *testing.T) {
 	}
 	p.stop()
 	logs := p.stderr.String()
-	for _, want := range []string{`"interval":"5s"`, `"interval_auto":true`, `"helix_requests_per_poll":1`, `"helix_requests_per_minute":12`} {
+	for _, want := range []string{`"interval":5,`, `"interval_auto":true`, `"helix_requests_per_poll":1`, `"helix_requests_per_minute":12`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("start log lacks %s:\n%s", want, testkit.Tail(logs, 2000))
 		}

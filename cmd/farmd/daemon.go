@@ -231,10 +231,11 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	interval := intervalOf(cfg, n)
 	rpm := presence.RequestsPerMinute(n, interval)
 	log.Info().Str("version", versionString()).Int("streamers", n).
-		Stringer("interval", interval).Bool("interval_auto", cfg.Poll.AutoInterval).
-		Stringer("offline_grace", cfg.Poll.OfflineGrace).Int("max_channels", cfg.IRC.MaxChannels).
+		Dur("interval", interval).Bool("interval_auto", cfg.Poll.AutoInterval).
+		Dur("offline_grace", cfg.Poll.OfflineGrace).Int("max_channels", cfg.IRC.MaxChannels).
 		Int("helix_requests_per_poll", (n+99)/100).Float64("helix_requests_per_minute", rpm).
-		Int("helix_bucket_assumed", presence.DefaultBucket).
+		// Helix's rate limit until its first answer says (Ratelimit-Limit).
+		Int("helix_rate_limit_per_minute", presence.DefaultBucket).
 		Msg("farmd starting")
 
 	d.markRunning()
@@ -316,7 +317,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 				d.markStopped(err)
 				return exitCode(log, err)
 			case <-time.After(stopTimeout):
-				log.Error().Stringer("timeout", stopTimeout).Strs("still_running", g.Running()).
+				log.Error().Dur("timeout", stopTimeout).Strs("still_running", g.Running()).
 					Msg("shutdown took too long; exiting anyway")
 				return exitFatal
 			}
@@ -355,7 +356,7 @@ func startupChecks(ctx context.Context, log zerolog.Logger, hc *helix.Client, cf
 	retry := func(what string, err error) bool {
 		wait := b.Next()
 		phase(fmt.Sprintf("%s failed: %v; retrying in %s", what, err, wait.Round(time.Millisecond)))
-		log.Warn().Err(err).Stringer("retry_in", wait).Msgf("%s failed; retrying", what)
+		log.Warn().Err(err).Dur("retry_in", wait).Msgf("%s failed; retrying", what)
 		t := time.NewTimer(wait)
 		defer t.Stop()
 		select {
@@ -418,7 +419,7 @@ func startupChecks(ctx context.Context, log zerolog.Logger, hc *helix.Client, cf
 		}
 		chat.validated(tok, info)
 		if chat.keeper != nil {
-			log.Info().Str("login", info.Login).Stringer("expires_in", info.ExpiresIn).
+			log.Info().Str("login", info.Login).Dur("expires_in", info.ExpiresIn).
 				Msg("chat token is valid; farmd renews it before it expires")
 			break
 		}
@@ -426,7 +427,7 @@ func startupChecks(ctx context.Context, log zerolog.Logger, hc *helix.Client, cf
 		if info.ExpiresIn > 0 && info.ExpiresIn < staticTokenWarning {
 			ev = log.Warn() // farmd cannot refresh it: say so while there is time
 		}
-		ev.Str("login", info.Login).Stringer("expires_in", info.ExpiresIn).
+		ev.Str("login", info.Login).Dur("expires_in", info.ExpiresIn).
 			Msg("irc token is valid; farmd exits when Twitch reports it expired or revoked")
 		break
 	}
@@ -632,8 +633,8 @@ func (d *daemon) onPoll(r presence.PollResult) {
 	rpm := presence.RequestsPerMinute(r.Watched, r.Interval)
 	if rpm > float64(rl.Limit)/2 && d.warned.CompareAndSwap(false, true) {
 		d.log.Warn().Float64("requests_per_minute", rpm).Int("bucket", rl.Limit).Int("remaining", rl.Remaining).
-			Stringer("interval", r.Interval).
-			Stringer("suggested_interval", presence.AutoInterval(r.Watched, rl.Limit)).
+			Dur("interval", r.Interval).
+			Dur("suggested_interval", presence.AutoInterval(r.Watched, rl.Limit)).
 			Msg("poll.interval spends more than half of the Helix rate limit; expect 429s and slower detection (or set poll.interval: auto)")
 	}
 }
@@ -672,7 +673,7 @@ func (d *daemon) validateLoop(ctx context.Context, every time.Duration) error {
 			if d.chat.keeper == nil && info.ExpiresIn > 0 && info.ExpiresIn < staticTokenWarning && time.Since(warnedExpiry) >= 24*time.Hour {
 				warnedExpiry = time.Now()
 				d.notes.send(notify.Token{Problem: notify.TokenExpiring, ExpiresAt: time.Now().Add(info.ExpiresIn), Command: d.loginCommand()})
-				d.log.Warn().Stringer("expires_in", info.ExpiresIn.Round(time.Minute)).
+				d.log.Warn().Dur("expires_in", info.ExpiresIn.Round(time.Minute)).
 					Msg("irc.token expires soon and farmd cannot renew a static token; run `farmd login` and remove irc.token to let farmd renew its own")
 			}
 		}

@@ -116,7 +116,7 @@ func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals 
 	}).run(ctx, stdout); code != exitOK {
 		return code
 	}
-	dlog.Info().Stringer("token_lifetime", demoTokenTTL).
+	dlog.Info().Dur("token_lifetime", demoTokenTTL).
 		Msg("demo: the simulated chat token expires quickly; watch farmd renew it (\"user token refreshed\")")
 
 	var wg sync.WaitGroup

@@ -49,7 +49,7 @@ func TestEventSubJoinsWithoutPoll(t *testing.T) {
 	w.es.GoLive(w.tw.AddUser("alice"), "alice")
 	w.waitJoined(t, p, "alice")
 	w.es.GoOffline(w.tw.AddUser("alice"), "alice")
-	p.stderr.WaitContains(t, `"source":"eventsub","offline_grace":"300ms"`)
+	p.stderr.WaitContains(t, `"source":"eventsub","offline_grace":0.3,`)
 	w.waitJoined(t, p) // the grace ended by the timer
 	if n := w.tw.Count(helixtest.EndpointStreams) - polls; n != 0 {
 		t.Errorf("%d polls between the events and the PART, want 0", n)

@@ -110,11 +110,11 @@ func (f *follows) fetch(ctx context.Context) (int, error) {
 		if f.chat.keeper != nil {
 			f.chat.keeper.Invalidate(tok)
 		}
-		f.log.Warn().Err(err).Stringer("retry_in", followsRetry).Msg("could not fetch the followed channels; keeping the last list")
+		f.log.Warn().Err(err).Dur("retry_in", followsRetry).Msg("could not fetch the followed channels; keeping the last list")
 		return 0, err
 	case err != nil:
 		if ctx.Err() == nil {
-			f.log.Warn().Err(err).Stringer("retry_in", followsRetry).Msg("could not fetch the followed channels; keeping the last list")
+			f.log.Warn().Err(err).Dur("retry_in", followsRetry).Msg("could not fetch the followed channels; keeping the last list")
 		}
 		return 0, err
 	}

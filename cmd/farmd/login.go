@@ -145,7 +145,7 @@ func (l *loginFlow) run(ctx context.Context, stderr io.Writer) int {
 			return fail(exitFatal, "Twitch refused the login: %v%s", err, hint)
 		default:
 			d := netErrs.Next()
-			l.log.Warn().Err(err).Stringer("retry_in", d).Msg("asking Twitch failed; retrying")
+			l.log.Warn().Err(err).Dur("retry_in", d).Msg("asking Twitch failed; retrying")
 			if err := l.sleep(ctx, d); err != nil {
 				return exitOK
 			}

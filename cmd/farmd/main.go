@@ -15,13 +15,8 @@ package main
 import (
 	"context"
 	"os"
-	"time"
-
-	"github.com/rs/zerolog"
 )
 
 func main() {
-	// Durations that packages log with Dur read as seconds, not milliseconds.
-	zerolog.DurationFieldUnit, zerolog.DurationFieldInteger = time.Second, false
 	os.Exit(run(context.Background(), processEnv()))
 }

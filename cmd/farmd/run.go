@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/farmd/farmd/config"
+	"github.com/farmd/farmd/internal/logfmt"
 )
 
 // Exit codes, part of farmd's contract with scripts and service managers.
@@ -195,7 +196,7 @@ func newLogger(f flags, env environment) zerolog.Logger {
 	level, _ := zerolog.ParseLevel(f.logLevel) // checked by parseFlags
 	var w io.Writer = env.stderr
 	if f.logFormat == "console" || (f.logFormat == "" && env.tty) {
-		w = zerolog.ConsoleWriter{Out: env.stderr, TimeFormat: time.DateTime, NoColor: !env.tty}
+		w = logfmt.Console(env.stderr, env.tty) // durations as "1m30s"; JSON has seconds (logfmt)
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
 }

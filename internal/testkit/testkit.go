@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	_ "github.com/farmd/farmd/internal/logfmt" // durations in seconds, as farmd logs them
 	"github.com/farmd/farmd/irc/irctest"
 )
 
@@ -49,7 +50,8 @@ func (b *LogBuffer) String() string {
 	return b.buf.String()
 }
 
-// Logger returns a JSON zerolog.Logger at debug level writing to b.
+// Logger returns a JSON zerolog.Logger at debug level writing to b, with
+// farmd's duration fields (logfmt: seconds as numbers).
 func (b *LogBuffer) Logger() zerolog.Logger { return zerolog.New(b).Level(zerolog.DebugLevel) }
 
 // WaitContains waits until the log contains s, failing tb after WaitMax.
