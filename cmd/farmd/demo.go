@@ -77,7 +77,7 @@ func runDemo(ctx context.Context, log zerolog.Logger, stdout io.Writer, signals 
 	cfg.Twitch.AuthURL, cfg.Twitch.HelixURL = tw.AuthURL(), tw.HelixURL()
 	cfg.IRC.Address, cfg.IRC.TLS = chat.Addr(), false
 	cfg.EventSub.WebSocketURL = "ws" + strings.TrimPrefix(tw.URL(), "http") + "/ws"
-	cfg.IRC.MaxChannels = 4
+	cfg.IRC.MaxChannels = 5 // the three live at start, the always one and the banned one: the refusal shows at once
 	cfg.Poll.Interval, cfg.Poll.OfflineGrace = 3*time.Second, 5*time.Second
 	logins := append([]string{demoUnknown}, demoStreamers...)
 	cfg.Streamers = config.PlainStreamers(logins...)
