@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/farmd/farmd/presence"
 	"github.com/farmd/farmd/statefile"
 )
 
@@ -67,7 +68,7 @@ func (h *History) Load(dir string) error {
 
 // RunHistory keeps Options.History until ctx is cancelled: every every
 // (30s suits the page's refresh) it reconciles the history with the
-// presence snapshot and the IRC status (History.Observe), and saves it to
+// IRC status (History.Observe), and saves it to
 // dir when it changed; it saves once more when ctx is cancelled. With dir
 // "" (no state_dir) the history lives in memory only. A failed save is
 // logged, once per distinct error, and retried at the next tick: the
@@ -107,7 +108,11 @@ func (s *Server) RunHistory(ctx context.Context, dir string, every time.Duration
 	}
 }
 
-// observe feeds the history what the components show now.
+// observe feeds the history what the IRC manager shows now (a few hundred
+// channels at most). Streams going live and offline reach the history as
+// they happen (the daemon calls Live and Offline); asking presence for its
+// per-streamer list here would build a megabyte at 10,000 streamers every
+// tick for nothing (BENCHMARKS.md, memory).
 func (s *Server) observe() {
-	s.o.History.Observe(s.o.Presence.Snapshot(), s.o.Chat.Status(), s.o.Now())
+	s.o.History.Observe(presence.Snapshot{}, s.o.Chat.Status(), s.o.Now())
 }
