@@ -116,7 +116,7 @@ type Server struct {
 	faults        map[string][]*Fault
 	bucket        bucket
 	workers       chan struct{} // one slot per worker (Options.Workers)
-	busy          int // requests in their service time
+	busy          int           // requests in their service time
 	conns         int
 	protos        map[string]map[string]int
 	spans         map[string][]*Span
