@@ -32,14 +32,18 @@ const (
 	DefaultAuthURL     = twitch.DefaultAuthURL
 	DefaultHelixURL    = twitch.DefaultHelixURL
 	DefaultHTTPTimeout = 10 * time.Second
-	// DefaultMaxConcurrent is measured (BENCHMARKS.md): with 20 ms per
-	// request it polls 10,000 streamers (100 requests) in about 220 ms
-	// instead of 540 ms with 4. Concurrency does not change the points
-	// spent, only how fast they are spent.
-	DefaultMaxConcurrent = 10
-	DefaultMaxAttempts   = 4
-	DefaultBackoffBase   = 500 * time.Millisecond
-	DefaultBackoffMax    = 10 * time.Second
+	// DefaultMaxConcurrent bounds a cycle's concurrent /streams requests
+	// over HTTP/1.1, where each is a connection with its own buffers, and
+	// DefaultMaxConcurrentHTTP2 over HTTP/2, where they share one
+	// connection: measured against a server with 20 ms latency and a
+	// per-request service time (BENCHMARKS.md). Concurrency does not change
+	// the points spent, only how fast they are spent, and never past
+	// Ratelimit-Remaining.
+	DefaultMaxConcurrent      = 32
+	DefaultMaxConcurrentHTTP2 = 100
+	DefaultMaxAttempts        = 4
+	DefaultBackoffBase        = 500 * time.Millisecond
+	DefaultBackoffMax         = 10 * time.Second
 	// DefaultMaxRateLimitWait bounds how long a 429 makes a request wait
 	// for Ratelimit-Reset. Twitch's bucket refills within a minute.
 	DefaultMaxRateLimitWait = 65 * time.Second
@@ -72,16 +76,19 @@ type Options struct {
 	// DefaultHelixURL.
 	HelixURL string
 	// HTTPClient sends every request. Default: a client with a 10 s timeout
-	// whose transport keeps MaxConcurrent idle connections per host, so
-	// that each poll cycle reuses its connections (net/http's default of 2
-	// would dial, and on Twitch handshake TLS, the others every cycle).
+	// whose transport speaks HTTP/2 where the server offers it and over
+	// HTTP/1.1 keeps, and opens at most, the connections the concurrency
+	// needs, so that each poll cycle reuses them (net/http's default of 2
+	// idle would dial, and on Twitch handshake TLS, the others every cycle).
 	HTTPClient *http.Client
 	// Logger receives debug lines per request and info lines per token
 	// fetch; a child logger with component=helix is derived from it. The
 	// zero Logger discards everything.
 	Logger zerolog.Logger
 	// MaxConcurrent bounds the concurrent /streams requests of one
-	// CheckStreams call. Default DefaultMaxConcurrent (10).
+	// CheckStreams call. Default: DefaultMaxConcurrent (32) while Helix
+	// answers over HTTP/1.1, DefaultMaxConcurrentHTTP2 (100) once it
+	// answers over HTTP/2.
 	MaxConcurrent int
 
 	// MaxAttempts bounds the attempts of one request on 5xx, 429, timeouts
@@ -127,7 +134,7 @@ type Client struct {
 	hc           *http.Client
 	log          zerolog.Logger
 
-	maxConcurrent int
+	maxConcurrent int // 0: by protocol (concurrency)
 	maxAttempts   int
 	backoffBase   time.Duration
 	backoffMax    time.Duration
@@ -139,6 +146,8 @@ type Client struct {
 	tokens bearer
 	rl     rateLimitTracker
 	stats  stats
+	// helixProto is the HTTP major version of the last Helix answer.
+	helixProto atomic.Int32
 }
 
 // Static checks that Client implements the presence interfaces.
@@ -172,11 +181,15 @@ func New(o Options) *Client {
 	if c.helixURL == "" {
 		c.helixURL = DefaultHelixURL
 	}
-	if c.maxConcurrent <= 0 {
-		c.maxConcurrent = DefaultMaxConcurrent
+	if c.maxConcurrent < 0 {
+		c.maxConcurrent = 0
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Timeout: DefaultHTTPTimeout, Transport: pooledTransport(c.maxConcurrent)}
+		h1 := c.maxConcurrent
+		if h1 == 0 {
+			h1 = DefaultMaxConcurrent
+		}
+		c.hc = &http.Client{Timeout: DefaultHTTPTimeout, Transport: pooledTransport(h1)}
 	}
 	if c.maxAttempts <= 0 {
 		c.maxAttempts = DefaultMaxAttempts
@@ -301,15 +314,39 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// pooledTransport is http.DefaultTransport's settings keeping enough idle
-// connections per host for maxConcurrent requests: BenchmarkPollCycle counts
-// 2 to 15 new connections a cycle with the default of 2 and none with this.
-func pooledTransport(maxConcurrent int) http.RoundTripper {
+// concurrency is how many /streams requests of a cycle go at once: the
+// configured bound, or by the protocol Helix last answered with. Over
+// HTTP/2 the requests are streams of one connection and all of a cycle
+// (up to 100, the smallest SETTINGS_MAX_CONCURRENT_STREAMS servers
+// commonly announce, beyond which net/http dials another connection) go
+// at once; over HTTP/1.1 each is a connection, bounded for memory.
+func (c *Client) concurrency() int {
+	switch {
+	case c.maxConcurrent > 0:
+		return c.maxConcurrent
+	case c.helixProto.Load() == 2:
+		return DefaultMaxConcurrentHTTP2
+	default:
+		return DefaultMaxConcurrent
+	}
+}
+
+// pooledTransport is http.DefaultTransport's settings for h1 concurrent
+// requests over HTTP/1.1: it keeps that many idle connections per host
+// (BenchmarkPollCycle counts 2 to 15 new connections a cycle with the
+// default of 2 and none with this) and opens no more (net/http dials a
+// spare connection when a request waits, which a cycle of 100 requests
+// kept as up to 4 idle connections more than the bound). HTTP/2 is
+// attempted explicitly: a custom transport with a TLS configuration drops
+// it silently otherwise (TestHTTP2Negotiated).
+func pooledTransport(h1 int) http.RoundTripper {
 	dt, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {
 		return http.DefaultTransport
 	}
 	t := dt.Clone()
-	t.MaxIdleConnsPerHost = maxConcurrent + 2 // + users/validate/token
+	t.ForceAttemptHTTP2 = true
+	t.MaxIdleConnsPerHost = h1 + 2 // + users/validate/token
+	t.MaxConnsPerHost = h1 + 2
 	return t
 }
