@@ -40,7 +40,6 @@ func (c *Client) send(req *http.Request, endpoint string) (*response, error) {
 	isHelix := apiName(endpoint) == "helix"
 	if isHelix {
 		c.rl.observe(resp.Header)
-		c.helixProto.Store(int32(resp.ProtoMajor))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	ev := c.log.Debug().Str("method", req.Method).Str("endpoint", req.URL.Path).

@@ -43,9 +43,8 @@ func decodeStreams(body []byte) ([]stream, error) {
 
 // CheckStreams returns a Status for every ID of every /streams request that
 // succeeded, in the order of userIDs (duplicates and empty IDs dropped). IDs
-// go 100 to a request, with at most MaxConcurrent requests at once (by
-// default DefaultMaxConcurrent over HTTP/1.1 and DefaultMaxConcurrentHTTP2
-// over HTTP/2), and never more than Ratelimit-Remaining allows. The IDs
+// go 100 to a request, with at most MaxConcurrent requests at once and
+// never more than Ratelimit-Remaining allows. The IDs
 // of a request that failed are absent and the returned error (joining every
 // failed request's error) says why, so that an API failure never reads as
 // "offline". So are the IDs of streams whose type is not "live"
@@ -55,7 +54,7 @@ func (c *Client) CheckStreams(ctx context.Context, userIDs []string) ([]presence
 	results := make([][]presence.Status, len(batches))
 	errs := make([]error, len(batches))
 	var g errgroup.Group
-	g.SetLimit(c.concurrency())
+	g.SetLimit(c.maxConcurrent)
 	for i, ids := range batches {
 		g.Go(func() error {
 			results[i], errs[i] = c.checkBatch(ctx, ids)

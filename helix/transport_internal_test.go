@@ -93,11 +93,11 @@ func TestHTTP1OverTLSBoundedConnections(t *testing.T) {
 	}
 }
 
-// TestConcurrencyByProtocol: by default a cycle sends all its requests at
-// once (up to DefaultMaxConcurrentHTTP2) once Helix answered over HTTP/2,
-// and DefaultMaxConcurrent at a time over HTTP/1.1; a configured
-// MaxConcurrent bounds both.
-func TestConcurrencyByProtocol(t *testing.T) {
+// TestConcurrencyBothProtocols: a cycle sends DefaultMaxConcurrent requests
+// at a time over HTTP/1.1 and over HTTP/2 alike (all of a cycle at once
+// over HTTP/2 was measured: no faster against a busy server, and more of
+// farmd's memory), and a configured MaxConcurrent bounds both.
+func TestConcurrencyBothProtocols(t *testing.T) {
 	tests := []struct {
 		name    string
 		opts    helixtest.Options
@@ -105,10 +105,10 @@ func TestConcurrencyByProtocol(t *testing.T) {
 		batches int
 		want    int
 	}{
-		{"HTTP/2 default", helixtest.Options{HTTP2: true}, 0, 60, 60},
-		{"HTTP/2 capped", helixtest.Options{HTTP2: true}, 0, DefaultMaxConcurrentHTTP2 + 10, DefaultMaxConcurrentHTTP2},
-		{"HTTP/1.1 default", helixtest.Options{TLS: true}, 0, 60, DefaultMaxConcurrent},
+		{"HTTP/2 default", helixtest.Options{HTTP2: true}, 0, 70, DefaultMaxConcurrent},
+		{"HTTP/1.1 default", helixtest.Options{TLS: true}, 0, 70, DefaultMaxConcurrent},
 		{"HTTP/2 configured", helixtest.Options{HTTP2: true}, 7, 20, 7},
+		{"HTTP/1.1 configured", helixtest.Options{TLS: true}, 50, 60, 50},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,9 +117,6 @@ func TestConcurrencyByProtocol(t *testing.T) {
 			defer srv.Close()
 			ids := cycleIDs(srv, tc.batches*100)
 			c := newTLSClient(t, srv, Options{MaxConcurrent: tc.max})
-			if _, err := c.CheckStreams(context.Background(), ids[:1]); err != nil { // learns the protocol
-				t.Fatalf("first CheckStreams: %v", err)
-			}
 			srv.Fail(helixtest.EndpointStreams, helixtest.Fault{Hang: true})
 			done := make(chan error, 1)
 			go func() {
@@ -128,6 +125,8 @@ func TestConcurrencyByProtocol(t *testing.T) {
 			}()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
+			// Released wave by wave: a client over the bound would have
+			// more requests hung at once.
 			for released := 0; released < tc.batches; {
 				next := min(released+tc.want, tc.batches)
 				if err := srv.WaitHung(ctx, next); err != nil {
