@@ -77,8 +77,8 @@ type Options struct {
 	HelixURL string
 	// HTTPClient sends every request. Default: a client with a 10 s timeout
 	// whose transport speaks HTTP/2 where the server offers it and over
-	// HTTP/1.1 keeps, and opens at most, the connections the concurrency
-	// needs, so that each poll cycle reuses them (net/http's default of 2
+	// HTTP/1.1 keeps the connections the concurrency needs idle, so that
+	// each poll cycle reuses them (net/http's default of 2
 	// idle would dial, and on Twitch handshake TLS, the others every cycle).
 	HTTPClient *http.Client
 	// Logger receives debug lines per request and info lines per token
@@ -308,13 +308,14 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // pooledTransport is http.DefaultTransport's settings for maxConcurrent
-// requests over HTTP/1.1: it keeps that many idle connections per host
-// (BenchmarkPollCycle counts 2 to 15 new connections a cycle with the
-// default of 2 and none with this) and opens no more (net/http dials a
-// spare connection when a request waits, which a cycle of 100 requests
-// kept as up to 4 idle connections more than the bound). HTTP/2 is
-// attempted explicitly: a custom transport with a TLS configuration drops
-// it silently otherwise (TestHTTP2Negotiated).
+// requests over HTTP/1.1: it keeps that many idle connections per host, so
+// that each cycle reuses them (BenchmarkPollCycle counts 2 to 15 new
+// connections a cycle with net/http's default of 2 and none with this).
+// It does not cap connections per host (MaxConnsPerHost): the cap only
+// removed the spare dials of a first cycle (35 connections for 32), and if
+// one connection were ever not given back, every request would wait
+// behind it. HTTP/2 is attempted explicitly: a custom transport with a TLS
+// configuration drops it silently otherwise (TestHTTP2Negotiated).
 func pooledTransport(maxConcurrent int) http.RoundTripper {
 	dt, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {
@@ -323,6 +324,5 @@ func pooledTransport(maxConcurrent int) http.RoundTripper {
 	t := dt.Clone()
 	t.ForceAttemptHTTP2 = true
 	t.MaxIdleConnsPerHost = maxConcurrent + 2 // + users/validate/token
-	t.MaxConnsPerHost = maxConcurrent + 2
 	return t
 }
