@@ -33,11 +33,15 @@ const (
 	DefaultAuthURL     = twitch.DefaultAuthURL
 	DefaultHelixURL    = twitch.DefaultHelixURL
 	DefaultHTTPTimeout = 10 * time.Second
-	// DefaultMaxConcurrent is measured (BENCHMARKS.md): with 20 ms per
-	// request it polls 10,000 streamers (100 requests) in about 220 ms
-	// instead of 540 ms with 4. Concurrency does not change the points
-	// spent, only how fast they are spent.
-	DefaultMaxConcurrent = 10
+	// DefaultMaxConcurrent is measured against a server with 20 ms latency
+	// and a per-request service time (BENCHMARKS.md): 10 took 254 ms for
+	// 10,000 streamers (100 requests), 32 takes 160 ms; 100 is hardly
+	// faster against a busy server and costs 5 MB more over HTTP/1.1,
+	// where each request in flight is a TLS connection, and about 1 MB
+	// more of farmd's RSS over HTTP/2. Concurrency does not change the
+	// points spent, only how fast they are spent, and never past
+	// Ratelimit-Remaining.
+	DefaultMaxConcurrent = 32
 	DefaultMaxAttempts   = 4
 	DefaultBackoffBase   = 500 * time.Millisecond
 	DefaultBackoffMax    = 10 * time.Second
@@ -73,16 +77,18 @@ type Options struct {
 	// DefaultHelixURL.
 	HelixURL string
 	// HTTPClient sends every request. Default: a client with a 10 s timeout
-	// whose transport keeps MaxConcurrent idle connections per host, so
-	// that each poll cycle reuses its connections (net/http's default of 2
-	// would dial, and on Twitch handshake TLS, the others every cycle).
+	// whose transport speaks HTTP/2 where the server offers it and over
+	// HTTP/1.1 keeps the connections the concurrency needs idle, so that
+	// each poll cycle reuses them (net/http's default of 2
+	// idle would dial, and on Twitch handshake TLS, the others every cycle).
 	HTTPClient *http.Client
 	// Logger receives debug lines per request and info lines per token
 	// fetch; a child logger with component=helix is derived from it. The
 	// zero Logger discards everything.
 	Logger zerolog.Logger
 	// MaxConcurrent bounds the concurrent /streams requests of one
-	// CheckStreams call. Default DefaultMaxConcurrent (10).
+	// CheckStreams call, over HTTP/1.1 and HTTP/2 alike. Default
+	// DefaultMaxConcurrent (32).
 	MaxConcurrent int
 
 	// MaxAttempts bounds the attempts of one request on 5xx, 429, timeouts
@@ -287,15 +293,22 @@ func (c *Client) Stats() Stats {
 	return st
 }
 
-// pooledTransport is http.DefaultTransport's settings keeping enough idle
-// connections per host for maxConcurrent requests: BenchmarkPollCycle counts
-// 2 to 15 new connections a cycle with the default of 2 and none with this.
+// pooledTransport is http.DefaultTransport's settings for maxConcurrent
+// requests over HTTP/1.1: it keeps that many idle connections per host, so
+// that each cycle reuses them (BenchmarkPollCycle counts 2 to 15 new
+// connections a cycle with net/http's default of 2 and none with this).
+// It does not cap connections per host (MaxConnsPerHost): the cap only
+// removed the spare dials of a first cycle (35 connections for 32), and if
+// one connection were ever not given back, every request would wait
+// behind it. HTTP/2 is attempted explicitly: a custom transport with a TLS
+// configuration drops it silently otherwise (TestHTTP2Negotiated).
 func pooledTransport(maxConcurrent int) http.RoundTripper {
 	dt, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {
 		return http.DefaultTransport
 	}
 	t := dt.Clone()
+	t.ForceAttemptHTTP2 = true
 	t.MaxIdleConnsPerHost = maxConcurrent + 2 // + users/validate/token
 	return t
 }

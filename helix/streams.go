@@ -43,7 +43,8 @@ func decodeStreams(body []byte) ([]stream, error) {
 
 // CheckStreams returns a Status for every ID of every /streams request that
 // succeeded, in the order of userIDs (duplicates and empty IDs dropped). IDs
-// go 100 to a request, with at most MaxConcurrent requests at once. The IDs
+// go 100 to a request, with at most MaxConcurrent requests at once and
+// never more than Ratelimit-Remaining allows. The IDs
 // of a request that failed are absent and the returned error (joining every
 // failed request's error) says why, so that an API failure never reads as
 // "offline". So are the IDs of streams whose type is not "live"

@@ -129,8 +129,15 @@ func (c *Client) withAppToken(ctx context.Context, endpoint string, f func(tok s
 // the token and retrying once if Helix answers 401.
 func (c *Client) doHelix(ctx context.Context, endpoint string, query string) ([]byte, error) {
 	u := c.helixURL + "/" + endpoint + "?" + query
+	err := c.rl.acquire(ctx, c.now, c.sleep, c.maxRLWait, func(d time.Duration) {
+		c.log.Debug().Str("endpoint", endpoint).Dur("wait", d).Msg("rate-limit budget spent; waiting for reset")
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: wait for rate limit: %w", errPrefix(endpoint), err)
+	}
+	defer c.rl.release()
 	var body []byte
-	err := c.withAppToken(ctx, endpoint, func(tok string) error {
+	err = c.withAppToken(ctx, endpoint, func(tok string) error {
 		var err error
 		body, err = c.do(ctx, endpoint, func(ctx context.Context) (*http.Request, error) {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

@@ -3,8 +3,9 @@
 // (helix/helixtest, eventsub/eventsubtest, irc/irctest) on loopback and
 // measures what unit benchmarks cannot: JOIN throughput, detection latency
 // by polling and through EventSub, the binary's memory with 10,000
-// streamers watched, and the CPU cost of chat ingest side by side with a
-// plain go-twitch-irc client. Every mode is bounded in time and touches
+// streamers watched, the CPU cost of chat ingest side by side with a plain
+// go-twitch-irc client, and the poll cycle's time, memory and connections
+// over HTTP/1.1 and HTTP/2. Every mode is bounded in time and touches
 // nothing but 127.0.0.1.
 //
 //	go build -o /tmp/farmd ./cmd/farmd
@@ -13,6 +14,7 @@
 //	go run ./cmd/farmload -farmd /tmp/farmd -mode eventsub-latency -interval 60s -samples 200
 //	go run ./cmd/farmload -farmd /tmp/farmd -mode memory -duration 60s
 //	go run ./cmd/farmload -farmd /tmp/farmd -mode ingest -runs 3
+//	go run ./cmd/farmload -farmd /tmp/farmd -mode cycle -runs 3
 package main
 
 import (
@@ -55,23 +57,39 @@ type options struct {
 	addr, user, token string
 	channels          int
 	caps, callback    bool
+	// cycle mode, and its child (-mode pollclient).
+	protos, ns, concs, cycleClients string
+	latency, service                time.Duration
+	workers, cycles                 int
+	authURL, helixURL, conc         string
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := flag.NewFlagSet("farmload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.mode, "mode", "", "what to measure: joins, latency, eventsub-latency, memory or ingest")
+	fs.StringVar(&o.mode, "mode", "", "what to measure: joins, latency, eventsub-latency, memory, ingest or cycle")
 	fs.StringVar(&o.farmd, "farmd", "", "path of the farmd `binary` to measure (go build -o /tmp/farmd ./cmd/farmd)")
-	fs.IntVar(&o.runs, "runs", 3, "repetitions (ingest, joins)")
-	fs.DurationVar(&o.interval, "interval", time.Second, "latency, eventsub-latency: poll.interval of farmd")
+	fs.IntVar(&o.runs, "runs", 3, "repetitions (ingest, joins, cycle)")
+	fs.DurationVar(&o.interval, "interval", time.Second, "latency, eventsub-latency, cycle: poll.interval of farmd (and of the poll client)")
 	fs.IntVar(&o.samples, "samples", 40, "latency: streamers going live, one sample each; eventsub-latency: go-lives")
 	fs.DurationVar(&o.spread, "spread", 0, "latency: time over which the samples go live at random moments (default samples * max(interval/4, 1.2s))")
 	fs.IntVar(&o.streamers, "streamers", 20, "eventsub-latency: streamers going live in turn")
 	fs.DurationVar(&o.every, "every", 600*time.Millisecond, "eventsub-latency: time between go-lives (at least 550ms: farmd joins 20 per 11 s)")
 	fs.DurationVar(&o.duration, "duration", 60*time.Second, "memory: how long farmd runs")
 	fs.DurationVar(&o.step, "step", 500*time.Millisecond, "memory: poll.interval, compressing time (auto would be 15s at 10,000 streamers)")
-	fs.IntVar(&o.watched, "watched", 10000, "memory: streamers watched")
+	fs.IntVar(&o.watched, "watched", 10000, "memory, pollclient: streamers watched")
+	fs.StringVar(&o.protos, "protos", "http1,http2", "cycle: what the Helix fake offers over TLS: http1 (HTTP/1.1 only), http2 (HTTP/2 and HTTP/1.1)")
+	fs.StringVar(&o.ns, "ns", "1000,10000", "cycle: numbers of streamers watched")
+	fs.StringVar(&o.concs, "concs", "10,32,100,default", "cycle: MaxConcurrent values of the helix client (default: helix's rule)")
+	fs.StringVar(&o.cycleClients, "cycle-clients", "helix,farmd", "cycle: helix (helix.Client alone in a child process, at each -concs) and farmd (the binary, at its default)")
+	fs.DurationVar(&o.latency, "latency", 20*time.Millisecond, "cycle: network latency of every /streams and token answer")
+	fs.DurationVar(&o.service, "service", 2*time.Millisecond, "cycle: the fake's service time per Helix request")
+	fs.IntVar(&o.workers, "workers", 2, "cycle: requests the fake serves at once")
+	fs.IntVar(&o.cycles, "cycles", 15, "cycle: steady-state cycles measured per run")
+	fs.StringVar(&o.authURL, "auth-url", "", "pollclient (internal): OAuth base URL")
+	fs.StringVar(&o.helixURL, "helix-url", "", "pollclient (internal): Helix base URL")
+	fs.StringVar(&o.conc, "conc", "default", "pollclient (internal): MaxConcurrent, or default")
 	fs.IntVar(&o.rate, "rate", 5000, "ingest: PRIVMSG lines a second")
 	fs.DurationVar(&o.flood, "flood", 20*time.Second, "ingest: flood length per run")
 	fs.BoolVar(&o.verified, "verified", false, "joins: verified bot (2000 JOINs per 10 s) instead of 20")
@@ -90,6 +108,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.mode == "gotwitchirc" {
 		if err := baselineClient(ctx, o, stdout); err != nil {
 			fmt.Fprintln(stderr, "farmload gotwitchirc:", err)
+			return 1
+		}
+		return 0
+	}
+	if o.mode == "pollclient" {
+		if err := pollClient(ctx, o); err != nil {
+			fmt.Fprintln(stderr, "farmload pollclient:", err)
 			return 1
 		}
 		return 0
@@ -114,8 +139,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = memory(ctx, o, stdout)
 	case "ingest":
 		err = ingest(ctx, o, stdout)
+	case "cycle":
+		err = cycle(ctx, o, stdout)
 	default:
-		err = errors.New("-mode must be joins, latency, eventsub-latency, memory or ingest")
+		err = errors.New("-mode must be joins, latency, eventsub-latency, memory, ingest or cycle")
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "farmload:", err)

@@ -42,10 +42,16 @@ type world struct {
 // set: the load run compresses time, so farmd polls faster than Twitch
 // would allow.
 func newWorld(ircOpts irctest.Options, rateLimit int) (*world, error) {
-	if rateLimit <= 0 {
-		rateLimit = 1 << 30
+	return newWorldWith(ircOpts, helixtest.Options{RateLimit: rateLimit})
+}
+
+// newWorldWith is newWorld with the Helix fake's options (a large bucket
+// unless RateLimit is set).
+func newWorldWith(ircOpts irctest.Options, hopts helixtest.Options) (*world, error) {
+	if hopts.RateLimit <= 0 {
+		hopts.RateLimit = 1 << 30
 	}
-	w := &world{tw: helixtest.New(helixtest.Options{RateLimit: rateLimit})}
+	w := &world{tw: helixtest.New(hopts)}
 	w.tw.AddUserToken(botToken, botName, "chat:read")
 	ircOpts.Username, ircOpts.Token = botName, botToken
 	chat, err := irctest.NewServer(ircOpts)
@@ -99,6 +105,12 @@ type farmdConfig struct {
 	// the load run must not leave loopback, and the polling modes measure
 	// polling alone.
 	eventsubURL string
+	// direct points farmd at the Helix fake itself rather than the
+	// timestamping proxy (which speaks plain HTTP/1.1), so that it
+	// negotiates what the fake offers.
+	direct bool
+	// env is added to farmd's environment (SSL_CERT_FILE).
+	env []string
 }
 
 // farmd is the farmd binary running against w.
@@ -116,8 +128,12 @@ func (w *world) startFarmd(bin string, c farmdConfig) (*farmd, error) {
 		return nil, err
 	}
 	var b strings.Builder
+	helixURL := w.proxy.URL + "/helix"
+	if c.direct {
+		helixURL = w.tw.HelixURL()
+	}
 	fmt.Fprintf(&b, "twitch:\n  client_id: %s\n  client_secret: %s\n  auth_url: %s\n  helix_url: %s\n",
-		helixtest.DefaultClientID, helixtest.DefaultClientSecret, w.tw.AuthURL(), w.proxy.URL+"/helix")
+		helixtest.DefaultClientID, helixtest.DefaultClientSecret, w.tw.AuthURL(), helixURL)
 	fmt.Fprintf(&b, "irc:\n  username: %s\n  token: oauth:%s\n  address: %s\n  tls: false\n  verified_bot: %v\n  max_channels: 100\n",
 		botName, botToken, w.chat.Addr(), c.verified)
 	fmt.Fprintf(&b, "poll:\n  interval: %s\n  offline_grace: %s\n", c.interval, c.grace)
@@ -143,6 +159,9 @@ func (w *world) startFarmd(bin string, c farmdConfig) (*farmd, error) {
 	}
 	cmd := exec.Command(bin, "--config", path, "--log-format", "json")
 	cmd.Stdout, cmd.Stderr = logf, logf
+	if len(c.env) > 0 {
+		cmd.Env = append(os.Environ(), c.env...)
+	}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("start farmd: %w", err)

@@ -66,6 +66,21 @@ type Options struct {
 	// AutoApprove, when set, approves every device authorization at once
 	// as this login: for the demo, where nobody visits the activation page.
 	AutoApprove string
+
+	// ServiceTime is the time the server spends on each Helix request
+	// (/users, /streams) besides network latency (Fault.Delay), on one of
+	// Workers workers: a CPU-bound server, where requests beyond Workers
+	// queue. Zero answers at once.
+	ServiceTime time.Duration
+	// Workers is how many requests the server serves at once when
+	// ServiceTime is set. Default 1: one worker serialises the service
+	// times.
+	Workers int
+	// TLS serves HTTPS offering only HTTP/1.1; HTTP2 serves HTTPS offering
+	// HTTP/2 (ALPN h2) and HTTP/1.1, as Twitch's Helix does. Clients trust
+	// the server's certificate through ClientTLSConfig or CertificatePEM.
+	TLS   bool
+	HTTP2 bool
 }
 
 // Server is a fake of Twitch's HTTP APIs. Its methods are safe for
@@ -102,6 +117,11 @@ type Server struct {
 	faults        map[string][]*Fault
 	bucket        bucket
 	follows       map[string][]follow // user ID -> channels, most recent first (follows.go)
+	workers       chan struct{}       // one slot per worker (Options.Workers)
+	busy          int                 // requests in their service time
+	conns         int
+	protos        map[string]map[string]int
+	spans         map[string][]*Span
 }
 
 type user struct {
@@ -137,6 +157,9 @@ func New(opts Options) *Server {
 	if opts.DeviceInterval <= 0 {
 		opts.DeviceInterval = DefaultDeviceInterval
 	}
+	if opts.Workers <= 0 {
+		opts.Workers = 1
+	}
 	s := &Server{
 		opts:          opts,
 		closed:        make(chan struct{}),
@@ -156,6 +179,9 @@ func New(opts Options) *Server {
 		faults:        make(map[string][]*Fault),
 		follows:       make(map[string][]follow),
 		bucket:        bucket{limit: opts.RateLimit, remaining: opts.RateLimit},
+		workers:       make(chan struct{}, opts.Workers),
+		protos:        make(map[string]map[string]int),
+		spans:         make(map[string][]*Span),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth2/token", s.wrap(EndpointToken, s.handleToken))
@@ -167,7 +193,7 @@ func New(opts Options) *Server {
 	s.registerControl(mux)
 	s.mux = mux
 	s.registerFollowsControl(mux)
-	s.ts = httptest.NewServer(mux)
+	s.start(mux)
 	return s
 }
 
@@ -193,7 +219,8 @@ func (s *Server) Close() {
 	})
 }
 
-// URL is the server's base URL, e.g. http://127.0.0.1:41234.
+// URL is the server's base URL, e.g. http://127.0.0.1:41234 (https:// with
+// Options.TLS or HTTP2).
 func (s *Server) URL() string { return s.ts.URL }
 
 // AuthURL is the OAuth base URL (URL()+"/oauth2") for helix.Options.AuthURL.
@@ -383,14 +410,24 @@ func (s *Server) wrap(endpoint string, h http.HandlerFunc) http.HandlerFunc {
 		s.requests[endpoint] = append(s.requests[endpoint], q)
 		s.inFlight[endpoint]++
 		s.maxInFlight[endpoint] = max(s.maxInFlight[endpoint], s.inFlight[endpoint])
+		if s.protos[endpoint] == nil {
+			s.protos[endpoint] = make(map[string]int)
+		}
+		s.protos[endpoint][r.Proto]++
+		span := &Span{Start: time.Now()}
+		s.spans[endpoint] = append(s.spans[endpoint], span)
 		f := s.nextFault(endpoint)
 		s.mu.Unlock()
 		defer func() {
 			s.mu.Lock()
 			s.inFlight[endpoint]--
+			span.End = time.Now()
 			s.mu.Unlock()
 		}()
 		if f != nil && s.applyFault(w, r, endpoint, f) {
+			return
+		}
+		if (endpoint == EndpointUsers || endpoint == EndpointStreams) && !s.serve(r) {
 			return
 		}
 		h(w, r)

@@ -405,3 +405,84 @@ func TestFaultRateLimitReset(t *testing.T) {
 		t.Errorf("Ratelimit-Reset: got %q, want 1700000030", got)
 	}
 }
+
+// TestTransports checks what each server mode negotiates with a client that
+// trusts its certificate and offers HTTP/2, and that Connections counts
+// the connections accepted: three sequential requests reuse one.
+func TestTransports(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      helixtest.Options
+		scheme    string
+		wantProto string
+	}{
+		{"plain", helixtest.Options{}, "http://", "HTTP/1.1"},
+		{"TLS", helixtest.Options{TLS: true}, "https://", "HTTP/1.1"},
+		{"HTTP2", helixtest.Options{HTTP2: true}, "https://", "HTTP/2.0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := helixtest.New(tc.opts)
+			defer srv.Close()
+			if !strings.HasPrefix(srv.URL(), tc.scheme) {
+				t.Fatalf("URL: got %s, want %s...", srv.URL(), tc.scheme)
+			}
+			if got := srv.ClientTLSConfig() != nil; got != (tc.scheme == "https://") {
+				t.Errorf("ClientTLSConfig: got non-nil %v, want %v", got, !got)
+			}
+			if got := srv.CertificatePEM() != nil; got != (tc.scheme == "https://") {
+				t.Errorf("CertificatePEM: got non-nil %v, want %v", got, !got)
+			}
+			tr := &http.Transport{TLSClientConfig: srv.ClientTLSConfig(), ForceAttemptHTTP2: true}
+			defer tr.CloseIdleConnections()
+			hc := &http.Client{Transport: tr}
+			id := srv.AddUser("alice")
+			for range 3 {
+				resp, err := hc.PostForm(srv.AuthURL()+"/token", url.Values{
+					"client_id": {srv.ClientID()}, "client_secret": {srv.ClientSecret()}, "grant_type": {"client_credentials"},
+				})
+				if err != nil {
+					t.Fatalf("token: %v", err)
+				}
+				var tok struct {
+					AccessToken string `json:"access_token"`
+				}
+				err = json.NewDecoder(resp.Body).Decode(&tok)
+				resp.Body.Close()
+				if err != nil {
+					t.Fatalf("token answer: %v", err)
+				}
+				if resp.Proto != tc.wantProto {
+					t.Errorf("client saw %s, want %s", resp.Proto, tc.wantProto)
+				}
+				req, _ := http.NewRequest(http.MethodGet, srv.HelixURL()+"/streams?user_id="+id, nil)
+				req.Header.Set("Client-Id", srv.ClientID())
+				req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+				resp, err = hc.Do(req)
+				if err != nil {
+					t.Fatalf("streams: %v", err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("streams: got status %d, want 200", resp.StatusCode)
+				}
+			}
+			if got := srv.Protocols(helixtest.EndpointStreams); len(got) != 1 || got[tc.wantProto] != 3 {
+				t.Errorf("Protocols: got %v, want %s: 3", got, tc.wantProto)
+			}
+			if got := srv.Connections(); got != 1 {
+				t.Errorf("Connections: got %d, want 1", got)
+			}
+			spans := srv.Spans(helixtest.EndpointStreams)
+			if len(spans) != 3 {
+				t.Fatalf("Spans: got %d, want 3", len(spans))
+			}
+			for i, sp := range spans {
+				if sp.End.Before(sp.Start) || (i > 0 && sp.Start.Before(spans[i-1].End)) {
+					t.Errorf("span %d: %v, want after span %d and ending after it starts", i, sp, i-1)
+				}
+			}
+		})
+	}
+}
