@@ -18,19 +18,7 @@ func (w *world) esReady(tb testing.TB, n int) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitMax)
 	defer cancel()
-	err := w.es.Wait(ctx, func(f *eventsubtest.Fake) bool {
-		cs := f.Conduits()
-		if len(cs) != 1 || len(cs[0].Shards) == 0 || cs[0].Shards[0].Status != "enabled" {
-			return false
-		}
-		subs := 0
-		for _, s := range f.Subscriptions() {
-			if s.Status == "enabled" {
-				subs++
-			}
-		}
-		return subs == 2*n
-	})
+	err := w.es.Wait(ctx, func(f *eventsubtest.Fake) bool { return f.Ready(n) })
 	if err != nil {
 		tb.Fatalf("eventsub never ready with %d streamers: conduits %+v, subscriptions %+v", n, w.es.Conduits(), w.es.Subscriptions())
 	}

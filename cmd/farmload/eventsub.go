@@ -63,7 +63,7 @@ func eventsubLatency(ctx context.Context, o options, out io.Writer) error {
 	defer f.stop()
 
 	rctx, cancel := context.WithTimeout(ctx, time.Minute)
-	err = es.Wait(rctx, func(e *eventsubtest.Fake) bool { return eventsubReady(e, len(names)) })
+	err = es.Wait(rctx, func(e *eventsubtest.Fake) bool { return e.Ready(len(names)) })
 	cancel()
 	if err != nil {
 		return fmt.Errorf("eventsub not ready with %d streamers (conduits %+v, %d subscriptions): %w",
@@ -168,23 +168,6 @@ func eventsubLatency(ctx context.Context, o options, out io.Writer) error {
 		return fmt.Errorf("%d go-lives not joined within 10 s: %v", len(missed), missed)
 	}
 	return nil
-}
-
-// eventsubReady reports whether the fake has farmd's conduit with shard 0
-// on a session and both subscriptions of each of n streamers: only then
-// does a go-live reach farmd.
-func eventsubReady(f *eventsubtest.Fake, n int) bool {
-	cs := f.Conduits()
-	if len(cs) != 1 || len(cs[0].Shards) == 0 || cs[0].Shards[0].Status != "enabled" {
-		return false
-	}
-	subs := 0
-	for _, s := range f.Subscriptions() {
-		if s.Status == "enabled" {
-			subs++
-		}
-	}
-	return subs == 2*n
 }
 
 // joinAfter returns when the first JOIN of channel at or after log[from]

@@ -362,3 +362,20 @@ func (f *Fake) OpenConnections() int {
 	}
 	return n
 }
+
+// Ready reports whether a client is set up for n streamers: one conduit
+// with shard 0 on a session, and both subscriptions (online and offline)
+// of each streamer enabled. Only then does a go-live reach the client.
+func (f *Fake) Ready(n int) bool {
+	cs := f.Conduits()
+	if len(cs) != 1 || len(cs[0].Shards) == 0 || cs[0].Shards[0].Status != "enabled" {
+		return false
+	}
+	subs := 0
+	for _, s := range f.Subscriptions() {
+		if s.Status == "enabled" {
+			subs++
+		}
+	}
+	return subs == 2*n
+}
