@@ -128,6 +128,11 @@ func (l *loop) setRealtime(healthy bool) {
 	}
 	l.realtime = healthy
 	l.state.SetRealtime(l.now(), healthy)
+	if healthy {
+		l.log.Info().Msg("real-time events flowing: an offline event ends its grace by itself")
+	} else {
+		l.log.Info().Msg("real-time events not flowing: polls alone decide")
+	}
 	if !healthy && !l.nextPoll.IsZero() {
 		if next := l.pollStart.Add(l.pollInterval(l.pollN)); next.Before(l.nextPoll) {
 			l.nextPoll = next

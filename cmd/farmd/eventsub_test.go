@@ -32,6 +32,10 @@ func TestEventSubJoinsWithoutPoll(t *testing.T) {
 	w.add(false, "alice", "bob")
 	p := start(t, w.yaml(cfg{streamers: []string{"alice", "bob"}, interval: "1h", grace: "300ms", eventsub: true}), nil)
 	w.esReady(t, 2)
+	// The fake has the shard before farmd has read its PATCH answer: an
+	// offline event before that counts as one sighting, and its PART would
+	// wait for a poll.
+	p.stderr.WaitContains(t, "real-time events flowing")
 	polls := w.tw.Count(helixtest.EndpointStreams)
 	w.tw.SetLive("alice", true) // Helix would say so only at the next poll
 	w.es.GoLive(w.tw.AddUser("alice"), "alice")
