@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -16,9 +17,26 @@ import (
 
 // stream is the part of a Helix stream object farmd uses.
 type stream struct {
-	UserID    string `json:"user_id"`
-	UserLogin string `json:"user_login"`
-	Type      string `json:"type"`
+	ID          string `json:"id"`
+	UserID      string `json:"user_id"`
+	UserLogin   string `json:"user_login"`
+	Type        string `json:"type"`
+	Title       string `json:"title"`
+	GameName    string `json:"game_name"`
+	ViewerCount *int   `json:"viewer_count"`
+	StartedAt   string `json:"started_at"` // RFC 3339; read leniently: it only decorates a notification
+}
+
+// info is what the stream object tells beyond its being live.
+func (s stream) info() *presence.StreamInfo {
+	in := &presence.StreamInfo{ID: s.ID, Title: s.Title, Game: s.GameName}
+	if s.ViewerCount != nil {
+		in.Viewers, in.ViewersKnown = *s.ViewerCount, true
+	}
+	if t, err := time.Parse(time.RFC3339, s.StartedAt); err == nil {
+		in.StartedAt = t
+	}
+	return in
 }
 
 // decodeStreams parses a /streams answer. A missing "data" array is an
@@ -120,7 +138,7 @@ func (c *Client) checkBatch(ctx context.Context, ids []string) ([]presence.Statu
 				odd, oddType = append(odd, id), s.Type
 				continue
 			}
-			st.Login, st.Live = twitch.NormalizeLogin(s.UserLogin), true
+			st.Login, st.Live, st.Stream = twitch.NormalizeLogin(s.UserLogin), true, s.info()
 		}
 		out = append(out, st)
 	}

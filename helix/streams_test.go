@@ -124,6 +124,16 @@ func TestCheckStreamsMapping(t *testing.T) {
 		{UserID: renamed, Login: "new_name", Live: true},
 		{UserID: unknown},
 	}
+	for i := range got { // the stream's description, checked apart
+		if s := got[i].Stream; got[i].Live {
+			if s == nil || s.Title != "live with "+got[i].Login || s.Game != "Just Chatting" || !s.ViewersKnown || s.Viewers != 42 || s.StartedAt.IsZero() || s.ID == "" {
+				t.Errorf("status %d: stream %+v, want the fake's title, game, viewers, start and id", i, s)
+			}
+		} else if s != nil {
+			t.Errorf("status %d is offline with a stream %+v", i, s)
+		}
+		got[i].Stream = nil
+	}
 	if !slices.Equal(got, want) {
 		t.Errorf("statuses:\n got %+v\nwant %+v", got, want)
 	}
@@ -380,6 +390,12 @@ func TestCheckStreamsNormalisesLogin(t *testing.T) {
 		t.Fatalf("CheckStreams: %v", err)
 	}
 	want := []presence.Status{{UserID: id, Login: "alice", Live: true}}
+	if len(got) == 1 && got[0].Stream != nil {
+		if s := got[0].Stream; s.ViewersKnown || !s.StartedAt.IsZero() {
+			t.Errorf("stream %+v, want viewers and start unknown (the answer has neither)", s)
+		}
+		got[0].Stream = nil
+	}
 	if !slices.Equal(got, want) {
 		t.Errorf("statuses: got %+v, want %+v", got, want)
 	}

@@ -33,6 +33,18 @@ type Status struct {
 	// Source is where the observation came from. Empty means SourcePoll,
 	// which is what a StreamChecker returns.
 	Source Source
+	// Stream, when the source knows it, describes the live stream (for
+	// notifications); nil otherwise.
+	Stream *StreamInfo
+}
+
+// StreamInfo is what a source tells about a live stream beyond its being
+// live. Empty fields are unknown.
+type StreamInfo struct {
+	ID, Title, Game string
+	Viewers         int
+	ViewersKnown    bool
+	StartedAt       time.Time
 }
 
 // Source names where an observation came from: the sources differ in how

@@ -192,6 +192,9 @@ type Change struct {
 	// offline grace that applies to it.
 	Settings StreamerSettings
 	Grace    time.Duration
+	// Stream is the observation's description of a stream going live,
+	// when its source had one.
+	Stream *StreamInfo
 }
 
 // graceOf is e's offline grace: its own, or the global one.
@@ -251,13 +254,13 @@ func (s *State) Observe(now time.Time, statuses []Status) []Change {
 			}
 			e.live, e.onlineEvent = false, time.Time{}
 		}
-		// A stream ending is reported for the channels held, and for
-		// the streamers only watched (ModeNever), whose going offline is
-		// still news.
-		if changed && (st.Live || e.held || e.settings.Mode == ModeNever && wasLive) {
+		// A stream ending is reported for every streamer seen live (held,
+		// waiting for a slot, or only watched): its end is news to whoever
+		// heard it started.
+		if changed && (st.Live || e.held || wasLive) {
 			changes = append(changes, Change{
 				Streamer: e.Streamer, Channel: e.channel, Live: st.Live, Source: st.Source,
-				Settings: e.settings, Grace: s.graceOf(e),
+				Settings: e.settings, Grace: s.graceOf(e), Stream: st.Stream,
 			})
 		}
 	}

@@ -204,6 +204,9 @@ func TestLiveOfflineNotifications(t *testing.T) {
 	w.polls(t, 2)
 	w.tw.SetLive("alice", true)
 	hook.waitFor(t, "alice is live")
+	if !strings.Contains(hook.received(), `alice is live: \"live with alice\" (Just Chatting, 42 viewers)`) { // JSON-escaped by template=json
+		t.Errorf("the live notification lacks the stream's title, game and viewers:\n%s", hook.received())
+	}
 	if n := hook.count("https://twitch.tv/alice"); n != 1 {
 		t.Errorf("%d messages link alice's channel, want 1", n)
 	}

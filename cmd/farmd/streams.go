@@ -146,10 +146,15 @@ func (w *streamWatch) apply(c presence.Change, now time.Time, offline map[string
 			return
 		}
 		if w.tracker != nil && c.Settings.Notify {
-			ok, err := w.tracker.Live(notify.Live{Login: c.Login})
+			ev := notify.Live{Login: c.Login}
+			if s := c.Stream; s != nil {
+				ev.Title, ev.Game, ev.Viewers, ev.ViewersKnown = s.Title, s.Game, s.Viewers, s.ViewersKnown
+				ev.StreamID, ev.StartedAt = s.ID, s.StartedAt
+			}
+			ok, err := w.tracker.Live(ev)
 			w.logErr(err)
 			if ok {
-				w.notes.send(notify.Live{Login: c.Login})
+				w.notes.send(ev)
 			}
 		}
 		return

@@ -140,7 +140,7 @@ func (s *Server) handleStreams(w http.ResponseWriter, r *http.Request) {
 // streamObject is Twitch's stream object for u.
 func streamObject(u user) map[string]any {
 	return map[string]any{
-		"id":            "4" + u.id,
+		"id":            strconv.FormatInt(u.startedAt.Unix(), 10) + u.id, // a new ID for every stream, as on Twitch
 		"user_id":       u.id,
 		"user_login":    u.login,
 		"user_name":     u.login,
