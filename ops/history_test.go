@@ -244,6 +244,26 @@ func TestHistoryObserve(t *testing.T) {
 	}
 }
 
+// TestHistoryObserveChat: the IRC status alone moves the chat and
+// connection intervals and leaves the live ones, which Live and Offline
+// keep, as they are.
+func TestHistoryObserveChat(t *testing.T) {
+	c := &hclock{at(30)}
+	h := NewHistory(c.now)
+	h.Live("a", at(1))
+	ist := irc.Status{Connected: true, Since: at(0), Channels: []irc.ChannelStatus{{Name: "a", State: irc.StateJoined, Since: at(3)}}}
+	h.ObserveChat(ist, at(5))
+	ist.Channels[0] = irc.ChannelStatus{Name: "a", State: irc.StateWaiting, Since: at(21)}
+	h.ObserveChat(ist, at(25))
+	s := h.Snapshot()
+	if got := ivs(s.Tracks["a"].Chat); got != "[12:03 12:21]" {
+		t.Errorf("a in chat: got %s, want [12:03 12:21]", got)
+	}
+	if got := ivs(s.Tracks["a"].Live); got != "[12:01 open]" {
+		t.Errorf("a live: got %s, want [12:01 open] (untouched by the chat status)", got)
+	}
+}
+
 func TestHistorySaveLoad(t *testing.T) {
 	dir := t.TempDir()
 	c := &hclock{at(30)}

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/farmd/farmd/presence"
 	"github.com/farmd/farmd/statefile"
 )
 
@@ -114,5 +113,5 @@ func (s *Server) RunHistory(ctx context.Context, dir string, every time.Duration
 // per-streamer list here would build a megabyte at 10,000 streamers every
 // tick for nothing (BENCHMARKS.md, memory).
 func (s *Server) observe() {
-	s.o.History.Observe(presence.Snapshot{}, s.o.Chat.Status(), s.o.Now())
+	s.o.History.ObserveChat(s.o.Chat.Status(), s.o.Now())
 }

@@ -41,6 +41,22 @@ func offline(logins ...string) []Status {
 
 // step is one observation (or none) at an offset from t0 and the wanted set
 // expected after it.
+// runSteps applies each step to s (observe, mark unavailable) and checks
+// the wanted channels after it.
+func runSteps(t *testing.T, s *State, steps []step) {
+	t.Helper()
+	for i, st := range steps {
+		now := t0.Add(st.at)
+		s.Observe(now, st.observe)
+		if st.unavail != "" && !s.MarkUnavailable(st.unavail, "msg_banned", now.Add(time.Hour)) {
+			t.Fatalf("step %d: MarkUnavailable(%q) found no streamer", i, st.unavail)
+		}
+		if got := s.Evaluate(now); !slices.Equal(got, st.want) {
+			t.Fatalf("step %d (at %v): wanted %v, want %v", i, st.at, got, st.want)
+		}
+	}
+}
+
 type step struct {
 	at      time.Duration
 	observe []Status
@@ -169,16 +185,7 @@ func TestStateRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := NewState(tc.grace, tc.max)
 			s.SetStreamers(streamers(tc.list...))
-			for i, st := range tc.steps {
-				now := t0.Add(st.at)
-				s.Observe(now, st.observe)
-				if st.unavail != "" && !s.MarkUnavailable(st.unavail, "msg_banned", now.Add(time.Hour)) {
-					t.Fatalf("step %d: MarkUnavailable(%q) found no streamer", i, st.unavail)
-				}
-				if got := s.Evaluate(now); !slices.Equal(got, st.want) {
-					t.Fatalf("step %d (at %v): wanted %v, want %v", i, st.at, got, st.want)
-				}
-			}
+			runSteps(t, s, tc.steps)
 		})
 	}
 }

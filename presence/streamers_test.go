@@ -110,16 +110,7 @@ func TestStateModes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := NewState(2*time.Minute, tc.max)
 			s.SetStreamers(watched(tc.list...))
-			for i, st := range tc.steps {
-				now := t0.Add(st.at)
-				s.Observe(now, st.observe)
-				if st.unavail != "" && !s.MarkUnavailable(st.unavail, "msg_banned", now.Add(time.Hour)) {
-					t.Fatalf("step %d: MarkUnavailable(%q) found no streamer", i, st.unavail)
-				}
-				if got := s.Evaluate(now); !slices.Equal(got, st.want) {
-					t.Fatalf("step %d (at %v): wanted %v, want %v", i, st.at, got, st.want)
-				}
-			}
+			runSteps(t, s, tc.steps)
 		})
 	}
 }

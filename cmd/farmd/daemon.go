@@ -227,8 +227,8 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	// The cost of polling, said up front: one Helix point per 100 streamers
 	// a cycle, out of a bucket of about 800 a minute.
 	n := len(initial.Streamers)
-	d.interval.Store(int64(intervalOf(cfg, n)))
 	interval := intervalOf(cfg, n)
+	d.interval.Store(int64(interval))
 	rpm := presence.RequestsPerMinute(n, interval)
 	log.Info().Str("version", versionString()).Int("streamers", n).
 		Dur("interval", interval).Bool("interval_auto", cfg.Poll.AutoInterval).
