@@ -212,13 +212,28 @@ func (p *parser) list(n *yaml.Node, f *field, v reflect.Value, path string) {
 		return
 	}
 	out := reflect.MakeSlice(f.typ, len(n.Content), len(n.Content))
+	// An entry's defaults are decoded once for the list, not once an
+	// entry: decoding them cost 10 KB of garbage an entry, 100 MB at
+	// 10,000 streamers.
+	var defaults reflect.Value
+	if e := f.elem; e.keys != nil {
+		defaults = reflect.New(e.typ).Elem()
+		applyDefaults(e, defaults)
+		if !plainValues(defaults) {
+			defaults = reflect.Value{} // each entry gets its own
+		}
+	}
 	for i, item := range n.Content {
 		ipath := entryPath(path, i)
 		p.lines[ipath] = deref(item).Line
 		ev := out.Index(i)
 		switch e := f.elem; {
 		case e.keys != nil:
-			applyDefaults(e, ev)
+			if defaults.IsValid() {
+				ev.Set(defaults) // a copy that shares nothing (plainValues)
+			} else {
+				applyDefaults(e, ev)
+			}
 			p.mapping(item, e, ev, ipath, true)
 		case e.elem != nil:
 			p.list(item, e, ev, ipath)
@@ -227,6 +242,29 @@ func (p *parser) list(n *yaml.Node, f *field, v reflect.Value, path string) {
 		}
 	}
 	v.Set(out)
+}
+
+// plainValues reports whether the struct v holds no reference to memory a
+// copy would share: every pointer, slice, map and interface in it is nil.
+func plainValues(v reflect.Value) bool {
+	for i := range v.NumField() {
+		switch f := v.Field(i); f.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+			if !f.IsNil() {
+				return false
+			}
+		case reflect.Struct:
+			if f.Type() == reflect.TypeFor[time.Time]() {
+				continue // its *Location is never written through
+			}
+			if !plainValues(f) {
+				return false
+			}
+		case reflect.Array:
+			return false // none in the schema; not worth walking
+		}
+	}
+	return true
 }
 
 // scalar decodes the plain value n into v. A null value keeps the default,

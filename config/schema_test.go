@@ -106,3 +106,33 @@ func TestSchemaTagErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestPlainValues(t *testing.T) {
+	d := time.Second
+	type inner struct{ P *int }
+	n := 1
+	for _, c := range []struct {
+		name string
+		v    any
+		want bool
+	}{
+		{"scalars", struct {
+			S string
+			B bool
+			D time.Duration
+		}{"x", true, d}, true},
+		{"nil pointer, slice and map", struct {
+			P *time.Duration
+			L []string
+			M map[string]int
+		}{}, true},
+		{"a time", struct{ T time.Time }{time.Now()}, true},
+		{"pointer set", struct{ P *time.Duration }{&d}, false},
+		{"slice set", struct{ L []string }{[]string{"a"}}, false},
+		{"pointer set in a struct", struct{ I inner }{inner{&n}}, false},
+	} {
+		if got := plainValues(reflect.ValueOf(c.v)); got != c.want {
+			t.Errorf("%s: plainValues = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

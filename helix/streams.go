@@ -61,47 +61,56 @@ func decodeStreams(body []byte) ([]stream, error) {
 
 // CheckStreams returns a Status for every ID of every /streams request that
 // succeeded, in the order of userIDs (duplicates and empty IDs dropped). IDs
-// go 100 to a request, with at most MaxConcurrent requests at once and
+// go 100 to a request, with at most MaxConcurrent requests at once (by
+// default 32 over HTTP/2, 16 over HTTP/1.1) and
 // never more than Ratelimit-Remaining allows. The IDs
 // of a request that failed are absent and the returned error (joining every
 // failed request's error) says why, so that an API failure never reads as
 // "offline". So are the IDs of streams whose type is not "live"
 // (ErrStreamType): Twitch sets "" when it could not tell.
 func (c *Client) CheckStreams(ctx context.Context, userIDs []string) ([]presence.Status, error) {
-	batches := batch(dedupe(userIDs), maxIDsPerRequest)
-	results := make([][]presence.Status, len(batches))
+	ids := dedupe(userIDs)
+	batches := batch(ids, maxIDsPerRequest)
+	// One slice for the whole cycle, each batch writing its statuses into
+	// its own part of it: a slice a batch and a second one to join them
+	// cost 1.7 MB of garbage a cycle at 10,000 streamers, which the GC
+	// lets the heap grow by (BENCHMARKS.md).
+	out := make([]presence.Status, len(ids))
+	counts := make([]int, len(batches))
 	errs := make([]error, len(batches))
 	var g errgroup.Group
-	g.SetLimit(c.maxConcurrent)
-	for i, ids := range batches {
+	g.SetLimit(c.concurrency())
+	for i, b := range batches {
+		dst := out[i*maxIDsPerRequest : i*maxIDsPerRequest+len(b)]
 		g.Go(func() error {
-			results[i], errs[i] = c.checkBatch(ctx, ids)
+			counts[i], errs[i] = c.checkBatch(ctx, b, dst)
 			return nil
 		})
 	}
 	_ = g.Wait() // batch errors are in errs: one failure must not cancel the others
-	// Sized once: growing it by appending cost 1.5 MB of garbage a cycle at
-	// 10,000 streamers (BenchmarkPollCycle's memory profile).
-	out := make([]presence.Status, 0, len(userIDs))
-	for _, r := range results {
-		out = append(out, r...)
+	n := 0
+	for i, k := range counts {
+		n += copy(out[n:], out[i*maxIDsPerRequest:i*maxIDsPerRequest+k])
 	}
+	clear(out[n:]) // no stale copies holding strings
+	out = out[:n:n]
 	if err := errors.Join(errs...); err != nil {
 		return out, fmt.Errorf("check streams: %w", err)
 	}
 	return out, nil
 }
 
-// checkBatch polls /streams for at most 100 IDs.
-func (c *Client) checkBatch(ctx context.Context, ids []string) ([]presence.Status, error) {
+// checkBatch polls /streams for at most 100 IDs and writes the statuses it
+// determined into dst (as long as ids), returning how many.
+func (c *Client) checkBatch(ctx context.Context, ids []string, dst []presence.Status) (int, error) {
 	q := url.Values{"user_id": ids, "first": {"100"}}
 	body, err := c.doHelix(ctx, endpointStreams, q.Encode())
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	streams, err := decodeStreams(body)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	live := make(map[string]stream, len(streams))
 	for _, s := range streams {
@@ -123,11 +132,11 @@ func (c *Client) checkBatch(ctx context.Context, ids []string) ([]presence.Statu
 				if len(id) > 32 {
 					id = id[:32]
 				}
-				return nil, malformed(endpointStreams, "stream of user_id %q, which was not asked for", id)
+				return 0, malformed(endpointStreams, "stream of user_id %q, which was not asked for", id)
 			}
 		}
 	}
-	out := make([]presence.Status, 0, len(ids))
+	n := 0
 	var odd []string
 	var oddType string
 	for _, id := range ids {
@@ -140,28 +149,39 @@ func (c *Client) checkBatch(ctx context.Context, ids []string) ([]presence.Statu
 			}
 			st.Login, st.Live, st.Stream = twitch.NormalizeLogin(s.UserLogin), true, s.info()
 		}
-		out = append(out, st)
+		dst[n] = st
+		n++
 	}
 	if len(odd) > 0 {
 		if len(oddType) > 32 {
 			oddType = oddType[:32]
 		}
-		return out, fmt.Errorf("%s: %w: %d stream(s), e.g. user %s with type %q; their status is unknown",
+		return n, fmt.Errorf("%s: %w: %d stream(s), e.g. user %s with type %q; their status is unknown",
 			errPrefix(endpointStreams), ErrStreamType, len(odd), odd[0], oddType)
 	}
-	return out, nil
+	return n, nil
 }
 
 // dedupe drops empty and repeated strings, keeping the first occurrence.
+// It returns in itself when there are none, as for the engine's lists.
 func dedupe(in []string) []string {
-	seen := make(map[string]bool, len(in))
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		if s == "" || seen[s] {
+	seen := make(map[string]struct{}, len(in))
+	var out []string // made at the first string dropped
+	for i, s := range in {
+		_, dup := seen[s]
+		if s == "" || dup {
+			if out == nil {
+				out = append(make([]string, 0, len(in)), in[:i]...)
+			}
 			continue
 		}
-		seen[s] = true
-		out = append(out, s)
+		seen[s] = struct{}{}
+		if out != nil {
+			out = append(out, s)
+		}
+	}
+	if out == nil {
+		return in
 	}
 	return out
 }

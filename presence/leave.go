@@ -48,7 +48,7 @@ func (s *State) why(now time.Time, e *entry, ok, eligible bool, taker *entry) De
 	switch {
 	case ok:
 		return Departure{Reason: LeaveRenamed}
-	case now.Before(e.unavailUntil):
+	case now.Before(e.r().unavailUntil):
 		return Departure{Reason: LeaveRefused}
 	case e.settings.Mode == ModeNever:
 		return Departure{Reason: LeaveNever}

@@ -16,7 +16,6 @@ type loop struct {
 	publish func(Snapshot)
 
 	settings Settings // the only copy in force
-	logins   []string // settings.Streamers' logins
 	reloads  int      // reloads applied
 	state    *State
 	resolved *resolution
@@ -42,9 +41,8 @@ func newLoop(e *Engine) *loop {
 		events:   e.events,
 		publish:  e.publish,
 		settings: s,
-		logins:   loginsOf(s.Streamers),
 		state:    NewState(s.OfflineGrace, s.MaxChannels),
-		resolved: newResolution(loginsOf(s.Streamers)),
+		resolved: newResolution(s.Streamers),
 		health:   pollHealth{log: e.deps.log},
 		handoff:  handoff{chat: e.deps.chat},
 		watch:    streamersWatch{notify: e.deps.onStreamers},
@@ -143,10 +141,10 @@ func (l *loop) setRealtime(healthy bool) {
 
 func (l *loop) reload(s Settings) {
 	old := l.settings
-	l.settings, l.logins = s, loginsOf(s.Streamers)
+	l.settings = s
 	l.reloads++
 	l.state.SetLimits(s.OfflineGrace, s.MaxChannels)
-	toResolve := l.resolved.configure(l.logins)
+	toResolve := l.resolved.configure(s.Streamers)
 	l.state.SetStreamers(l.resolved.streamers(s.Streamers))
 	l.watch.update(l.state.IDs())
 	entered, left := followsChanges(old.Streamers, s.Streamers)
@@ -196,7 +194,7 @@ func (l *loop) apply() {
 		Counts:       l.state.Counts(),
 		List:         l.state.ListCounts(),
 		Wanted:       slices.Clone(wanted),
-		Unresolved:   l.resolved.unresolved(l.logins),
+		Unresolved:   l.resolved.unresolved(l.settings.Streamers),
 		Realtime:     l.realtime,
 		Observations: l.state.ObservationCounts(),
 	}

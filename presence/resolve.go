@@ -8,36 +8,45 @@ import "slices"
 // are kept, so an answer that arrives after a reload removed its login is
 // dropped instead of coming back as a stale ID when the login is added again.
 type resolution struct {
-	configured map[string]bool
-	ids        map[string]string // login -> user ID
-	unknown    map[string]bool   // logins Twitch said it does not know
-	pending    []string          // logins to resolve at the next poll
+	// ids has every configured login, with its user ID or "" while it has
+	// none: one map, as a second one of the configured logins cost 0.3 MB
+	// at 10,000 streamers.
+	ids     map[string]string
+	unknown map[string]bool // logins Twitch said it does not know
+	pending []string        // logins to resolve at the next poll
 }
 
-func newResolution(logins []string) *resolution {
+func newResolution(list []StreamerSettings) *resolution {
 	r := &resolution{ids: map[string]string{}}
-	r.configure(logins)
+	r.configure(list)
 	return r
 }
 
-// configure makes logins the configured ones (at start and on reload): the
+// configured reports whether login is one of the configured logins.
+func (r *resolution) configured(login string) bool {
+	_, ok := r.ids[login]
+	return ok
+}
+
+// configure makes the logins of list the configured ones (at start and on reload): the
 // IDs of removed logins are forgotten, Twitch is asked again about logins it
 // did not know, and every login without an ID is pending. It returns how
 // many are pending.
-func (r *resolution) configure(logins []string) int {
-	r.configured = make(map[string]bool, len(logins))
+func (r *resolution) configure(list []StreamerSettings) int {
+	ids := make(map[string]string, len(list))
 	r.pending = nil
-	for _, login := range logins {
-		r.configured[login] = true
-		if _, ok := r.ids[login]; !ok {
+	for _, s := range list {
+		login := s.Login
+		if _, dup := ids[login]; dup {
+			continue
+		}
+		id := r.ids[login]
+		ids[login] = id
+		if id == "" {
 			r.pending = append(r.pending, login)
 		}
 	}
-	for login := range r.ids {
-		if !r.configured[login] {
-			delete(r.ids, login)
-		}
-	}
+	r.ids = ids
 	r.unknown = map[string]bool{}
 	return len(r.pending)
 }
@@ -54,7 +63,7 @@ func (r *resolution) settle(asked []string, found []Streamer, err error) (unsett
 	}
 	settled := map[string]bool{}
 	for _, login := range asked {
-		if !r.configured[login] {
+		if !r.configured(login) {
 			continue // removed by a reload while the poll ran
 		}
 		if id, ok := byLogin[login]; ok {
@@ -82,20 +91,23 @@ func (r *resolution) settle(asked []string, found []Streamer, err error) (unsett
 func (r *resolution) streamers(list []StreamerSettings) []Watched {
 	out := make([]Watched, 0, len(r.ids))
 	for _, s := range list {
-		if id, ok := r.ids[s.Login]; ok {
+		if id := r.ids[s.Login]; id != "" {
 			out = append(out, Watched{Streamer: Streamer{ID: id, Login: s.Login}, Settings: s})
 		}
 	}
 	return out
 }
 
-// unresolved returns the logins of logins Twitch does not know, in their
-// order.
-func (r *resolution) unresolved(logins []string) []string {
+// unresolved returns the logins of list Twitch does not know, in their
+// order; nil when there are none.
+func (r *resolution) unresolved(list []StreamerSettings) []string {
+	if len(r.unknown) == 0 {
+		return nil
+	}
 	out := make([]string, 0, len(r.unknown))
-	for _, login := range logins {
-		if r.unknown[login] {
-			out = append(out, login)
+	for _, s := range list {
+		if r.unknown[s.Login] {
+			out = append(out, s.Login)
 		}
 	}
 	return out

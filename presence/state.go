@@ -76,32 +76,64 @@ type entry struct {
 	// channel is the login to join: the stream's current login when it was
 	// last seen live, the configured login before that.
 	channel      string
-	observed     bool
-	live         bool
-	liveSince    time.Time
 	offlineSince time.Time // first of the current run of offline observations
 	offlineSeen  time.Time // last of them
+
+	// What ordering needs: the time of the last applied poll and whether
+	// it showed the stream (the event times are in rare).
+	lastPoll time.Time
+
+	// The observation that set the current liveness, for Streamers.
+	sourceAt time.Time
+	source   Source
+
+	observed bool
+	live     bool
 	// watched: the current offline run includes a stream.offline event
 	// applied while EventSub was healthy, and EventSub has stayed healthy
 	// since: the streamer is seen offline until now.
 	watched      bool
-	held         bool   // in the wanted set of the last evaluation
-	heldAs       string // the channel it was held as then
-	waiting      bool   // eligible but not held at the last evaluation: the cap was reached
+	held         bool // in the wanted set of the last evaluation
+	waiting      bool // eligible but not held at the last evaluation: the cap was reached
+	lastPollLive bool
+
+	// x holds what only a few streamers need (the live, the held, those
+	// seen by an event, those refused): nil for the rest, which at 10,000
+	// watched streamers are nearly all. Read it through r, write it
+	// through rare. (Kept inline, these fields made an entry 384 bytes
+	// instead of 224: 1.6 MB at 10,000 streamers, BENCHMARKS.md.)
+	x *entryRare
+}
+
+// entryRare is the part of an entry most streamers never set.
+type entryRare struct {
+	liveSince    time.Time
+	heldAs       string // the channel it was held as at the last evaluation
 	unavailUntil time.Time
 	unavailWhy   string
-
-	// What ordering needs: the times of the last applied observation of
-	// each source, whether that poll showed the stream, and the time of
-	// the stream.online event the current live run was seen by (zero once
+	// The time of the last applied event, and the time of the
+	// stream.online event the current live run was seen by (zero once
 	// seen offline).
-	lastPoll, lastEvent time.Time
-	lastPollLive        bool
-	onlineEvent         time.Time
+	lastEvent, onlineEvent time.Time
+}
 
-	// The observation that set the current liveness, for Streamers.
-	source   Source
-	sourceAt time.Time
+// noRare is what r returns for an entry without its rare part: all zero.
+var noRare entryRare
+
+// r returns e's rare part for reading; it must not be written.
+func (e *entry) r() *entryRare {
+	if e.x == nil {
+		return &noRare
+	}
+	return e.x
+}
+
+// rare returns e's rare part for writing, making it if needed.
+func (e *entry) rare() *entryRare {
+	if e.x == nil {
+		e.x = &entryRare{}
+	}
+	return e.x
 }
 
 // ObservationCounts are how many per-streamer observations State applied
@@ -155,8 +187,8 @@ func (s *State) setStreamers(list []Watched, clearMarks bool) {
 		e.Login = st.Login
 		e.settings = w.Settings
 		e.settings.Mode = w.Settings.mode()
-		if clearMarks {
-			e.unavailUntil, e.unavailWhy = time.Time{}, ""
+		if clearMarks && e.x != nil {
+			e.x.unavailUntil, e.x.unavailWhy = time.Time{}, ""
 		}
 		byID[st.ID] = e
 		entries = append(entries, e)
@@ -236,11 +268,11 @@ func (s *State) Observe(now time.Time, statuses []Status) []Change {
 		}
 		switch {
 		case st.Live:
-			if !e.live || (st.Source == SourceEventSub && st.At.Before(e.liveSince)) {
-				e.liveSince = st.At // an online event knows when the stream started
+			if x := e.rare(); !e.live || (st.Source == SourceEventSub && st.At.Before(x.liveSince)) {
+				x.liveSince = st.At // an online event knows when the stream started
 			}
 			if st.Source == SourceEventSub {
-				e.onlineEvent = st.At
+				e.rare().onlineEvent = st.At
 			}
 			e.live = true
 			e.offlineSince, e.offlineSeen, e.watched = time.Time{}, time.Time{}, false
@@ -252,7 +284,10 @@ func (s *State) Observe(now time.Time, statuses []Status) []Change {
 			if st.Source == SourceEventSub && s.realtime {
 				e.watched = true
 			}
-			e.live, e.onlineEvent = false, time.Time{}
+			e.live = false
+			if e.x != nil {
+				e.x.onlineEvent = time.Time{}
+			}
 		}
 		// A stream ending is reported for every streamer seen live (held,
 		// waiting for a slot, or only watched): its end is news to whoever
@@ -271,21 +306,21 @@ func (s *State) Observe(now time.Time, statuses []Status) []Change {
 // it reports whether st is to be applied, counts it, and records its time.
 func (s *State) admit(e *entry, st Status) bool {
 	if st.Source == SourceEventSub {
-		stale := st.At.Before(e.lastEvent) ||
+		stale := st.At.Before(e.r().lastEvent) ||
 			st.At.Before(e.lastPoll) && !(st.Live && !e.lastPollLive && e.lastPoll.Sub(st.At) < HelixLag)
 		if stale {
 			s.observed.EventsStale++
 			return false
 		}
 		s.observed.Events++
-		e.lastEvent = st.At
+		e.rare().lastEvent = st.At
 		return true
 	}
 	switch {
-	case st.At.Before(e.lastEvent) || st.At.Before(e.lastPoll):
+	case st.At.Before(e.r().lastEvent) || st.At.Before(e.lastPoll):
 		s.observed.PollsStale++
 		return false
-	case !st.Live && !e.onlineEvent.IsZero() && st.At.Sub(e.onlineEvent) < HelixLag:
+	case !st.Live && !e.r().onlineEvent.IsZero() && st.At.Sub(e.r().onlineEvent) < HelixLag:
 		s.observed.PollsLagging++
 		return false
 	}
@@ -326,7 +361,8 @@ func (s *State) MarkUnavailable(channel, reason string, until time.Time) bool {
 	found := false
 	for _, e := range s.entries {
 		if e.channel == channel {
-			e.unavailUntil, e.unavailWhy = until, reason
+			x := e.rare()
+			x.unavailUntil, x.unavailWhy = until, reason
 			found = true
 		}
 	}
@@ -335,7 +371,7 @@ func (s *State) MarkUnavailable(channel, reason string, until time.Time) bool {
 
 func (s *State) eligible(now time.Time, e *entry) bool {
 	switch {
-	case e.settings.Mode == ModeNever || now.Before(e.unavailUntil):
+	case e.settings.Mode == ModeNever || now.Before(e.r().unavailUntil):
 		return false
 	case e.settings.Mode == ModeAlways || e.live:
 		return true
@@ -368,17 +404,20 @@ func (s *State) Evaluate(now time.Time) []string {
 	for _, e := range s.entries {
 		eligible := s.eligible(now, e)
 		ok := len(wanted) < s.maxChannels && eligible && !seen[e.channel]
-		wasHeld, wasAs := e.held, e.heldAs
-		e.held, e.heldAs = ok, ""
+		wasHeld, wasAs := e.held, e.r().heldAs
+		e.held = ok
+		if e.x != nil {
+			e.x.heldAs = ""
+		}
 		if ok {
 			seen[e.channel] = true
 			wanted = append(wanted, e.channel)
-			e.heldAs = e.channel
+			e.rare().heldAs = e.channel
 			if !wasHeld {
 				newcomers = append(newcomers, e)
 			}
 		}
-		if wasHeld && wasAs != e.heldAs {
+		if wasHeld && wasAs != e.r().heldAs {
 			var taker *entry
 			if eligible && !ok && given < len(newcomers) {
 				taker = newcomers[given]
@@ -456,7 +495,7 @@ func (s *State) NextDeadline(now time.Time) time.Time {
 		}
 	}
 	for _, e := range s.entries {
-		if t := e.unavailUntil; t.After(now) {
+		if t := e.r().unavailUntil; t.After(now) {
 			earliest(t)
 		}
 		if e.held && e.watched && !e.live && e.settings.Mode == ModeLive {
@@ -492,7 +531,7 @@ func ChannelStates() []ChannelState {
 func (s *State) stateOf(now time.Time, e *entry) ChannelState {
 	always := e.settings.Mode == ModeAlways
 	switch {
-	case now.Before(e.unavailUntil):
+	case now.Before(e.r().unavailUntil):
 		return StateUnavailable
 	case e.settings.Mode == ModeNever:
 		return StateWatchOnly
@@ -625,11 +664,11 @@ func (s *State) Streamers(now time.Time) []StreamerStatus {
 			Mode: e.settings.Mode, Source: e.settings.Origin(),
 		}
 		if e.live {
-			st.LiveSince = e.liveSince
+			st.LiveSince = e.r().liveSince
 		}
 		switch st.State {
 		case StateUnavailable:
-			st.Until, st.Reason = e.unavailUntil, e.unavailWhy
+			st.Until, st.Reason = e.r().unavailUntil, e.r().unavailWhy
 		case StateGrace:
 			st.Until = e.offlineSince.Add(s.graceOf(e))
 		}

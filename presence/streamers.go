@@ -103,15 +103,6 @@ func MergeFollows(listed []StreamerSettings, followed []string) []StreamerSettin
 	return out
 }
 
-// loginsOf returns the logins of list, in its order.
-func loginsOf(list []StreamerSettings) []string {
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = s.Login
-	}
-	return out
-}
-
 // followsChanges returns the logins that entered the list through the
 // follows between old and new (followed now, not as a followed streamer
 // before) and those that left it by an unfollow (followed before, in

@@ -208,9 +208,13 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	}
 
 	initial := d.follows.initial(ctx)
+	var onStreamers func([]string) // only with EventSub: the list costs 0.3 MB at 10,000
+	if rt != nil {
+		onStreamers = rt.streamers
+	}
 	d.engine = presence.New(presence.Options{
 		Settings:    initial,
-		OnStreamers: rt.streamers,
+		OnStreamers: onStreamers,
 		OnChange:    d.onChange,
 		Checker:     hc,
 		Resolver:    hc,
