@@ -117,14 +117,15 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	}
 
 	d := &daemon{
-		log:    log,
-		cfg:    cfg,
-		chat:   chat,
-		notes:  notes,
-		points: points,
-		helix:  hc,
-		events: newIRCEvents(),
-		notify: &notifier{log: log},
+		log:     log,
+		release: newReleaser(),
+		cfg:     cfg,
+		chat:    chat,
+		notes:   notes,
+		points:  points,
+		helix:   hc,
+		events:  newIRCEvents(),
+		notify:  &notifier{log: log},
 	}
 	iopts := irc.Options{
 		Address:         cfg.IRC.Address,
@@ -261,6 +262,7 @@ func serve(ctx context.Context, log zerolog.Logger, cfg *config.Config, configPa
 	d.presence.e.Store(d.engine)
 	d.setStarting("")
 	g.Go("presence", func() error { return d.engine.Run(gctx) })
+	g.Go("memory", func() error { return d.release.run(gctx) })
 	d.follows.engine = d.engine
 	g.Go("follows", func() error { return d.follows.run(gctx) })
 	if rt != nil {
@@ -494,6 +496,7 @@ type daemon struct {
 	warned atomic.Bool
 
 	interval atomic.Int64 // poll interval in force, for /healthz
+	release  *releaser    // memory back to the system after a poll
 }
 
 // pingWatchdog tells systemd farmd is alive if both loops that do its work
@@ -625,6 +628,7 @@ func (d *daemon) membership(b ircBatch) {
 // onPoll warns once when the configured interval would spend more than half
 // of the Helix rate-limit bucket.
 func (d *daemon) onPoll(r presence.PollResult) {
+	d.release.afterPoll()
 	d.notify.polledOnce()
 	d.interval.Store(int64(r.Interval)) // chosen afresh each poll with poll.interval: auto
 	if d.ops != nil {
