@@ -33,24 +33,20 @@ const (
 	DefaultAuthURL     = twitch.DefaultAuthURL
 	DefaultHelixURL    = twitch.DefaultHelixURL
 	DefaultHTTPTimeout = 10 * time.Second
-	// DefaultMaxConcurrent and DefaultMaxConcurrentHTTP1 are measured
-	// against a server with 20 ms latency and a per-request service time
-	// (BENCHMARKS.md): 10 requests in flight took 251-255 ms for 10,000
-	// streamers (100 requests), 16 take 168 ms and 32 take 148-160 ms;
-	// 100 are hardly faster against a busy server. Over HTTP/2 the
-	// requests are streams of one connection, and 32 cost no more memory
-	// than 16; over HTTP/1.1 each request in flight is a TLS connection
-	// with its buffers and two goroutines, and 32 cost about 1 MB of RSS
-	// more than 16. So a cycle sends up to DefaultMaxConcurrent requests
-	// at once while the last answer came over HTTP/2, and
-	// DefaultMaxConcurrentHTTP1 otherwise (and before any answer).
+	// DefaultMaxConcurrent is measured against a server with 20 ms
+	// latency and a per-request service time (BENCHMARKS.md): for 10,000
+	// streamers (100 requests) 10 in flight took 251-255 ms, 16 take
+	// 169-172 ms and 32 take 159-161 ms, over HTTP/1.1 and HTTP/2 alike;
+	// 100 are hardly faster against a busy server. 32 cost about 1.1 MiB
+	// of RSS more than 16 over HTTP/1.1, where each request in flight is a
+	// TLS connection with two goroutines, and 0.7 MiB more over HTTP/2:
+	// with RSS the tight target at 10,000 streamers, 16 it is, for both.
 	// Concurrency does not change the points spent, only how fast they
 	// are spent, and never past Ratelimit-Remaining.
-	DefaultMaxConcurrent      = 32
-	DefaultMaxConcurrentHTTP1 = 16
-	DefaultMaxAttempts        = 4
-	DefaultBackoffBase        = 500 * time.Millisecond
-	DefaultBackoffMax         = 10 * time.Second
+	DefaultMaxConcurrent = 16
+	DefaultMaxAttempts   = 4
+	DefaultBackoffBase   = 500 * time.Millisecond
+	DefaultBackoffMax    = 10 * time.Second
 	// DefaultMaxRateLimitWait bounds how long a 429 makes a request wait
 	// for Ratelimit-Reset. Twitch's bucket refills within a minute.
 	DefaultMaxRateLimitWait = 65 * time.Second
@@ -93,9 +89,8 @@ type Options struct {
 	// zero Logger discards everything.
 	Logger zerolog.Logger
 	// MaxConcurrent bounds the concurrent /streams requests of one
-	// CheckStreams call, over HTTP/1.1 and HTTP/2 alike. Zero means
-	// helix's rule: DefaultMaxConcurrent (32) while the last answer came
-	// over HTTP/2, DefaultMaxConcurrentHTTP1 (16) otherwise.
+	// CheckStreams call, over HTTP/1.1 and HTTP/2 alike. Default
+	// DefaultMaxConcurrent (16).
 	MaxConcurrent int
 
 	// MaxAttempts bounds the attempts of one request on 5xx, 429, timeouts
@@ -141,8 +136,7 @@ type Client struct {
 	hc           *http.Client
 	log          zerolog.Logger
 
-	maxConcurrent int         // configured; 0: by protocol (concurrency)
-	http2         atomic.Bool // the last answer came over HTTP/2
+	maxConcurrent int
 	maxAttempts   int
 	backoffBase   time.Duration
 	backoffMax    time.Duration
@@ -187,15 +181,11 @@ func New(o Options) *Client {
 	if c.helixURL == "" {
 		c.helixURL = DefaultHelixURL
 	}
-	if c.maxConcurrent < 0 {
-		c.maxConcurrent = 0
+	if c.maxConcurrent <= 0 {
+		c.maxConcurrent = DefaultMaxConcurrent
 	}
 	if c.hc == nil {
-		conns := DefaultMaxConcurrentHTTP1 // what the rule lets HTTP/1.1 use
-		if c.maxConcurrent > 0 {
-			conns = c.maxConcurrent
-		}
-		c.hc = &http.Client{Timeout: DefaultHTTPTimeout, Transport: pooledTransport(conns)}
+		c.hc = &http.Client{Timeout: DefaultHTTPTimeout, Transport: pooledTransport(c.maxConcurrent)}
 	}
 	if c.maxAttempts <= 0 {
 		c.maxAttempts = DefaultMaxAttempts
@@ -303,17 +293,6 @@ func (c *Client) Stats() Stats {
 		st.Responses[ep] = cp
 	}
 	return st
-}
-
-// concurrency is how many /streams requests a cycle may have in flight.
-func (c *Client) concurrency() int {
-	switch {
-	case c.maxConcurrent > 0:
-		return c.maxConcurrent
-	case c.http2.Load():
-		return DefaultMaxConcurrent
-	}
-	return DefaultMaxConcurrentHTTP1
 }
 
 // pooledTransport is http.DefaultTransport's settings for maxConcurrent

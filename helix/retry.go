@@ -36,7 +36,6 @@ func (c *Client) send(req *http.Request, endpoint string) (*response, error) {
 		return nil, fmt.Errorf("%s: %w", errPrefix(endpoint), err)
 	}
 	defer resp.Body.Close()
-	c.http2.Store(resp.ProtoMajor >= 2)
 	c.stats.response(endpoint, resp.StatusCode)
 	isHelix := apiName(endpoint) == "helix"
 	if isHelix {

@@ -61,8 +61,7 @@ func decodeStreams(body []byte) ([]stream, error) {
 
 // CheckStreams returns a Status for every ID of every /streams request that
 // succeeded, in the order of userIDs (duplicates and empty IDs dropped). IDs
-// go 100 to a request, with at most MaxConcurrent requests at once (by
-// default 32 over HTTP/2, 16 over HTTP/1.1) and
+// go 100 to a request, with at most MaxConcurrent requests at once and
 // never more than Ratelimit-Remaining allows. The IDs
 // of a request that failed are absent and the returned error (joining every
 // failed request's error) says why, so that an API failure never reads as
@@ -79,7 +78,7 @@ func (c *Client) CheckStreams(ctx context.Context, userIDs []string) ([]presence
 	counts := make([]int, len(batches))
 	errs := make([]error, len(batches))
 	var g errgroup.Group
-	g.SetLimit(c.concurrency())
+	g.SetLimit(c.maxConcurrent)
 	for i, b := range batches {
 		dst := out[i*maxIDsPerRequest : i*maxIDsPerRequest+len(b)]
 		g.Go(func() error {
