@@ -9,8 +9,8 @@ import "slices"
 // dropped instead of coming back as a stale ID when the login is added again.
 type resolution struct {
 	// ids has every configured login, with its user ID or "" while it has
-	// none: one map, as a second one of the configured logins cost 0.3 MB
-	// at 10,000 streamers.
+	// none: one map, as a second one of the configured logins cost 0.4 MB
+	// at 10,000 streamers (BENCHMARKS.md).
 	ids     map[string]string
 	unknown map[string]bool // logins Twitch said it does not know
 	pending []string        // logins to resolve at the next poll
@@ -28,10 +28,10 @@ func (r *resolution) configured(login string) bool {
 	return ok
 }
 
-// configure makes the logins of list the configured ones (at start and on reload): the
-// IDs of removed logins are forgotten, Twitch is asked again about logins it
-// did not know, and every login without an ID is pending. It returns how
-// many are pending.
+// configure makes the logins of list the configured ones (at start and on
+// reload): the IDs of removed logins are forgotten, Twitch is asked again
+// about logins it did not know, and every login without an ID is pending.
+// It returns how many are pending.
 func (r *resolution) configure(list []StreamerSettings) int {
 	ids := make(map[string]string, len(list))
 	r.pending = nil

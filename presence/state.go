@@ -101,7 +101,7 @@ type entry struct {
 	// seen by an event, those refused): nil for the rest, which at 10,000
 	// watched streamers are nearly all. Read it through r, write it
 	// through rare. (Kept inline, these fields made an entry 384 bytes
-	// instead of 224: 1.6 MB at 10,000 streamers, BENCHMARKS.md.)
+	// instead of 224: 1.4 MB more at 10,000 streamers, BENCHMARKS.md.)
 	x *entryRare
 }
 
