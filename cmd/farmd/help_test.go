@@ -88,3 +88,38 @@ func TestNoConfigFile(t *testing.T) {
 		})
 	}
 }
+
+// TestSubcommandHelp: `farmd login --help` and `farmd notify-test --help`
+// print on stdout, with GNU-style flags like farmd's own --help, and exit
+// 0; an unknown flag exits 2 and says where the help is.
+func TestSubcommandHelp(t *testing.T) {
+	for _, tc := range []struct {
+		cmd   string
+		flags []string
+	}{
+		{"login", []string{"--config FILE", "--log-level LEVEL", "--help"}},
+		{"notify-test", []string{"--config FILE", "--help"}},
+	} {
+		t.Run(tc.cmd, func(t *testing.T) {
+			code, stdout, stderr := runArgs(t, tc.cmd, "--help")
+			if code != exitOK || stderr != "" {
+				t.Fatalf("exit code %d, stderr %q; want 0 and nothing", code, stderr)
+			}
+			if !strings.HasPrefix(stdout, "Usage: farmd "+tc.cmd) {
+				t.Errorf("stdout does not start with the usage line:\n%s", stdout)
+			}
+			for _, f := range tc.flags {
+				if !strings.Contains(stdout, "\n  "+f) {
+					t.Errorf("help lacks %q:\n%s", f, stdout)
+				}
+			}
+			if regexp.MustCompile(`(?m)^\s+-[a-z]`).MatchString(stdout) {
+				t.Errorf("help has one-dash flags:\n%s", stdout)
+			}
+			code, _, stderr = runArgs(t, tc.cmd, "--bogus")
+			if code != exitConfig || !strings.Contains(stderr, "farmd "+tc.cmd+" --help") {
+				t.Errorf("--bogus: exit %d, stderr %q; want 2 and a pointer to --help", code, stderr)
+			}
+		})
+	}
+}

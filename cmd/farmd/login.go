@@ -30,17 +30,16 @@ func login(ctx context.Context, env environment, args []string, tune tuning) int
 	fs.SetOutput(env.stderr)
 	path := fs.String("config", configDefault(env.getenv), "configuration `file` (default: $"+EnvConfig+", else config.yaml); it needs twitch.client_id, and twitch.client_secret for a confidential application")
 	logLevel := fs.String("log-level", "warn", "log `level`: debug, info, warn or error")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: farmd login [--config FILE]\n\n"+
-			"Logs the chat account in with Twitch's device code flow (no password is\n"+
-			"given to farmd) and stores its token in state_dir, where the daemon\n"+
-			"renews it.\n\n")
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() {} // --help prints to stdout, below; an error says where to look
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			subcommandUsage(env.stdout, fs, "Usage: farmd login [--config FILE] [--log-level LEVEL]\n\n"+
+				"Logs the chat account in with Twitch's device code flow (no password is\n"+
+				"given to farmd) and stores its token in state_dir, where the daemon\n"+
+				"renews it.\n")
 			return exitOK
 		}
+		fmt.Fprintln(env.stderr, "(see farmd login --help)")
 		return exitConfig
 	}
 	if fs.NArg() > 0 {

@@ -73,14 +73,14 @@ func notifyTest(ctx context.Context, env environment, args []string, tune tuning
 	fs := flag.NewFlagSet("farmd notify-test", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	path := fs.String("config", configDefault(env.getenv), "configuration `file` (default: $"+EnvConfig+", else config.yaml)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: farmd notify-test [--config FILE]\n\nSends one test message to every notify URL and prints one line per URL.\n\n")
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() {} // --help prints to stdout, below; an error says where to look
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
+			subcommandUsage(env.stdout, fs, "Usage: farmd notify-test [--config FILE]\n\n"+
+				"Sends one test message to every notify URL and prints one line per URL.\n")
 			return exitOK
 		}
+		fmt.Fprintln(env.stderr, "(see farmd notify-test --help)")
 		return exitConfig
 	}
 	cfg, _, err := config.LoadKeys(*path, env.getenv, "notify")

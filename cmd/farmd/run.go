@@ -337,3 +337,23 @@ func btoi(b bool) int {
 func indent(s string) string {
 	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
 }
+
+// subcommandUsage prints a subcommand's help the way --help prints
+// farmd's: head, then every flag GNU style ("--config FILE"), with its
+// default unless the text already names one.
+func subcommandUsage(w io.Writer, fs *flag.FlagSet, head string) {
+	fmt.Fprint(w, head)
+	fmt.Fprintln(w, "\nFlags:")
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, text := flag.UnquoteUsage(f)
+		name := "--" + f.Name
+		if arg != "" {
+			name += " " + strings.ToUpper(arg)
+		}
+		if f.DefValue != "" && !strings.Contains(text, "default") {
+			text += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "  %-20s %s\n", name, text)
+	})
+	fmt.Fprintf(w, "  %-20s %s\n", "--help", "print this help and exit")
+}
