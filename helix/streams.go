@@ -72,8 +72,8 @@ func (c *Client) CheckStreams(ctx context.Context, userIDs []string) ([]presence
 	batches := batch(ids, maxIDsPerRequest)
 	// One slice for the whole cycle, each batch writing its statuses into
 	// its own part of it: a slice a batch and a second one to join them
-	// cost 1.7 MB of garbage a cycle at 10,000 streamers, which the GC
-	// lets the heap grow by (BENCHMARKS.md).
+	// held every status twice, 1.76 MB a cycle at 10,000 streamers
+	// instead of 0.88 MB (88 bytes a Status).
 	out := make([]presence.Status, len(ids))
 	counts := make([]int, len(batches))
 	errs := make([]error, len(batches))

@@ -11,14 +11,14 @@ import (
 const releaseGrowth = 1 << 20
 
 // releaser gives the memory a poll cycle leaves behind back to the system
-// once the cycle is over. A cycle at 10,000 streamers allocates about
-// 2.5 MB that is garbage as soon as its statuses are applied; left to
+// once the cycle is over. At 10,000 streamers RSS rises by about 2.5 MiB
+// during a cycle, garbage as soon as its statuses are applied; left to
 // itself the Go runtime keeps the heap grown to twice what is live and
 // returns freed pages slowly, so RSS sat at that high-water mark between
-// polls. A collection and a release after each such cycle cost about what
-// GOGC=50 costs in CPU (one collection of a ~6 MB heap every poll, a few
-// milliseconds) and bring RSS 5 MB lower than it (BENCHMARKS.md, issue
-// 14). Small lists, whose cycles allocate little, are released rarely: a
+// polls. A collection and a release after each such cycle (one
+// collection of a ~6.5 MB live heap a poll) cost about what GOGC=50
+// costs in CPU and bring RSS about 5 MiB lower than it (BENCHMARKS.md,
+// "Meeting 25 MiB"). Small lists, whose cycles allocate little, are released rarely: a
 // cycle triggers a release only when the heap grew by releaseGrowth since
 // the last one. It runs on its own goroutine so that the presence loop
 // never waits for a collection.
